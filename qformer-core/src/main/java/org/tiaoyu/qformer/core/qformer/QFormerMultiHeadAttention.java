@@ -1,0 +1,61 @@
+package org.tiaoyu.qformer.core.qformer;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.tiaoyu.qformer.core.autograd.Ops;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.nn.Dropout;
+import org.tiaoyu.qformer.core.nn.Linear;
+import org.tiaoyu.qformer.core.nn.Module;
+
+/**
+ * Mirrors HF {@code Blip2QFormerMultiHeadAttention}: scaled dot-product attention with an additive mask, heads split
+ * by views (no per-head loops: one batched product for the scores and one for the context, the 1/√d scale folded
+ * into the first). For cross-attention, {@code key} and {@code value} read the image features' width.
+ */
+public final class QFormerMultiHeadAttention extends Module {
+
+    public final Linear query;
+    public final Linear key;
+    public final Linear value;
+    private final Dropout dropout;
+    private final int heads;
+
+    public QFormerMultiHeadAttention(int hidden, int contextWidth, int heads, double dropoutProb, DataType type) {
+        if (hidden % heads != 0) {
+            throw new IllegalArgumentException("hidden size " + hidden + " is not a multiple of " + heads + " heads");
+        }
+        this.query = child("query", new Linear(hidden, hidden, true, type));
+        this.key = child("key", new Linear(contextWidth, hidden, true, type));
+        this.value = child("value", new Linear(contextWidth, hidden, true, type));
+        this.dropout = child("dropout", new Dropout(dropoutProb));
+        this.heads = heads;
+    }
+
+    /**
+     * @param hidden  [B, T, D], the rows that attend
+     * @param context [B, S, Dc], what they attend to ({@code hidden} itself for self-attention)
+     * @param mask    additive, broadcastable to [B, heads, T, S] (0 = visible, a large negative = hidden), or null
+     * @return [B, T, D]
+     */
+    public Tensor forward(Tensor hidden, Tensor context, Tensor mask) {
+        long batch = hidden.size(0);
+        long rows = hidden.size(1);
+        long hiddenSize = query.outFeatures();
+        long headSize = hiddenSize / heads;
+        Tensor q = splitHeads(query.forward(hidden));                        // [B, H, T, d]
+        Tensor k = splitHeads(key.forward(context));                         // [B, H, S, d]
+        Tensor v = splitHeads(value.forward(context));                       // [B, H, S, d]
+        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(headSize)); // [B, H, T, S]
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        Tensor probs = dropout.forward(scores.softmax(-1));
+        Tensor out = Ops.matmul(probs, v, false, false, 1.0);                // [B, H, T, d]
+        return out.permute(0, 2, 1, 3).reshape(batch, rows, hiddenSize);   // [B, T, D]
+    }
+
+    /** [B, T, H·d] → a [B, H, T, d] view. */
+    private Tensor splitHeads(Tensor x) {
+        return x.reshape(x.size(0), x.size(1), heads, x.size(2) / heads).permute(0, 2, 1, 3);
+    }
+}
