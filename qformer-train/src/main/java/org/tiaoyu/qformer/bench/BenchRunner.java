@@ -1,0 +1,48 @@
+package org.tiaoyu.qformer.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Times a unit of work after warm-up; the measured runs are reported, never asserted on. */
+public final class BenchRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BenchRunner.class);
+
+    private BenchRunner() {}
+
+    public static BenchResult run(String name, int warmup, int steps, double flopsPerUnit, Runnable unit,
+            Map<String, Object> details) {
+        if (steps < 1 || warmup < 0) {
+            throw new IllegalArgumentException("need steps >= 1 and warmup >= 0, got " + steps + " and " + warmup);
+        }
+        for (int i = 0; i < warmup; i++) {
+            unit.run();
+        }
+        double[] millis = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            long start = System.nanoTime();
+            unit.run();
+            millis[i] = (System.nanoTime() - start) / 1e6;
+            LOG.info("{} run {}/{}: {} ms", name, i + 1, steps, String.format("%.2f", millis[i]));
+        }
+        return new BenchResult(name, millis, flopsPerUnit, peakRssMb(), details);
+    }
+
+    /** Peak resident set size (heap, off-heap arrays and native libraries), from /proc on Linux; -1 elsewhere. */
+    static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            LOG.debug("no peak RSS: {}", e.toString());
+        }
+        return -1;
+    }
+}
