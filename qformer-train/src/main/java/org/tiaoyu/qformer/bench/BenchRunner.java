@@ -6,8 +6,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tiaoyu.qformer.core.autograd.Arena;
 
-/** Times a unit of work after warm-up; the measured runs are reported, never asserted on. */
+/**
+ * Times a unit of work after warm-up; the measured runs are reported, never asserted on. Each run is one step in
+ * an {@link Arena}, as training and inference run, so temporaries reuse the previous run's memory.
+ */
 public final class BenchRunner {
 
     private static final Logger LOG = LoggerFactory.getLogger(BenchRunner.class);
@@ -20,16 +24,22 @@ public final class BenchRunner {
             throw new IllegalArgumentException("need steps >= 1 and warmup >= 0, got " + steps + " and " + warmup);
         }
         for (int i = 0; i < warmup; i++) {
-            unit.run();
+            step(name, unit);
         }
         double[] millis = new double[steps];
         for (int i = 0; i < steps; i++) {
             long start = System.nanoTime();
-            unit.run();
+            step(name, unit);
             millis[i] = (System.nanoTime() - start) / 1e6;
             LOG.info("{} run {}/{}: {} ms", name, i + 1, steps, String.format("%.2f", millis[i]));
         }
         return new BenchResult(name, millis, flopsPerUnit, peakRssMb(), details);
+    }
+
+    private static void step(String name, Runnable unit) {
+        try (var arena = Arena.open("bench-" + name)) {
+            unit.run();
+        }
     }
 
     /** Peak resident set size (heap, off-heap arrays and native libraries), from /proc on Linux; -1 elsewhere. */

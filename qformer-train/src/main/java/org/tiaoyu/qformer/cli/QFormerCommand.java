@@ -2,6 +2,7 @@ package org.tiaoyu.qformer.cli;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import org.tiaoyu.qformer.core.NativeBackend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
@@ -31,6 +32,7 @@ import picocli.CommandLine.Spec;
         description = "BLIP-2 and its Q-Former in pure Java.",
         subcommands = { // one line per subcommand
             HelpCommand.class,
+            BenchCommand.class,
         })
 public final class QFormerCommand implements Callable<Integer> {
 
@@ -83,6 +85,7 @@ public final class QFormerCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        NativeBackend.configure(); // before anything loads ND4J
         // JavaCPP (under ND4J) prints warnings straight to stderr unless told to log through SLF4J.
         if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
             System.setProperty("org.bytedeco.javacpp.logger", "slf4j");

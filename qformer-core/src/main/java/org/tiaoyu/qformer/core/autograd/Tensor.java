@@ -31,7 +31,8 @@ public final class Tensor {
     }
 
     private INDArray data;
-    private INDArray grad;
+    private INDArray grad;       // kept across zeroGrad() so a step reuses its memory
+    private boolean gradValid;   // whether grad holds a gradient (false after zeroGrad)
     private boolean requiresGrad;
     private Tensor[] inputs;
     private Backward backward;
@@ -78,7 +79,7 @@ public final class Tensor {
 
     /** The accumulated gradient of a leaf, or null if none has arrived (or it requires none). */
     public INDArray grad() {
-        return grad;
+        return gradValid ? grad : null;
     }
 
     public boolean requiresGrad() {
@@ -93,6 +94,7 @@ public final class Tensor {
         this.requiresGrad = requiresGrad;
         if (!requiresGrad) {
             grad = null;
+            gradValid = false;
         }
     }
 
@@ -109,8 +111,9 @@ public final class Tensor {
         data = newData;
     }
 
+    /** Forgets the gradient; the array is kept and overwritten by the next backward pass. */
     public void zeroGrad() {
-        grad = null;
+        gradValid = false;
     }
 
     /** The same values, cut off from the graph. */
@@ -162,8 +165,9 @@ public final class Tensor {
         accumulateGrad(gradOutput);
         for (int i = order.size() - 1; i >= 0; i--) {
             Tensor t = order.get(i);
-            INDArray g = t.grad;
+            INDArray g = t.grad();
             t.grad = null; // interior gradients are not kept
+            t.gradValid = false;
             Backward step = t.backward;
             t.backward = null;
             t.inputs = null;
@@ -208,43 +212,60 @@ public final class Tensor {
         if (!requiresGrad) {
             return;
         }
-        if (grad == null) {
-            grad = g.dup('c');
-        } else {
+        if (gradValid) {
             grad.addi(g);
+        } else {
+            buffer().assign(g);
+            gradValid = true;
         }
     }
 
     /**
-     * Like {@link #accumulateGrad} but may keep {@code g} itself, avoiding a copy: for arrays the op just computed,
-     * or the output gradient it received when this input is its only consumer of it.
+     * Like {@link #accumulateGrad} but an interior node may keep {@code g} itself, avoiding a copy: for arrays the op
+     * just computed, or the output gradient it received when this input is its only consumer of it. A leaf always
+     * copies into its own array, which outlives the step's {@link Arena}.
      */
     void accumulateOwnedGrad(INDArray g) {
         if (!requiresGrad) {
             return;
         }
-        if (grad == null && g.ordering() == 'c' && !g.isView()) {
+        if (!gradValid && !isLeaf() && g.ordering() == 'c' && !g.isView()) {
             grad = g;
+            gradValid = true;
         } else {
             accumulateGrad(g);
         }
     }
 
     /**
-     * The gradient array for an op to write into directly (a matrix product with beta), created uninitialised when
-     * absent: check {@code grad() == null} first and overwrite (beta 0) in that case, add (beta 1) otherwise.
+     * The gradient array for an op to write into directly (a matrix product with beta). Check {@code grad() == null}
+     * first: then overwrite (beta 0), else add (beta 1).
      */
     INDArray gradForWrite() {
-        if (grad == null) {
-            grad = Nd4j.createUninitialized(data.dataType(), data.shape(), 'c');
+        INDArray out = buffer();
+        gradValid = true;
+        return out;
+    }
+
+    /** The gradient array, zeroed when it held no gradient, for ops that add into part of it (slices, scatter). */
+    INDArray gradZeros() {
+        if (!gradValid) {
+            buffer().assign(0);
+            gradValid = true;
         }
         return grad;
     }
 
-    /** The gradient array, created as zeros when absent, for ops that add into part of it (slices, scatter). */
-    INDArray gradZeros() {
+    /** The gradient array, made on first use: a leaf's outside any {@link Arena}, an interior node's inside. */
+    private INDArray buffer() {
         if (grad == null) {
-            grad = Nd4j.zeros(data.dataType(), data.shape());
+            if (isLeaf()) {
+                try (var outside = Arena.outside()) {
+                    grad = Nd4j.createUninitialized(data.dataType(), data.shape(), 'c');
+                }
+            } else {
+                grad = Nd4j.createUninitialized(data.dataType(), data.shape(), 'c');
+            }
         }
         return grad;
     }

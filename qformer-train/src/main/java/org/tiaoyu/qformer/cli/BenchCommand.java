@@ -1,0 +1,115 @@
+package org.tiaoyu.qformer.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.tiaoyu.qformer.bench.AttentionBench;
+import org.tiaoyu.qformer.bench.BenchResult;
+import org.tiaoyu.qformer.bench.LinearBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code qformer bench X}: times a unit of work after warm-up and ends with one JSON line (DESIGN §7), its shape
+ * taken from flags so the same work can be timed against another implementation.
+ */
+@Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
+        subcommands = {BenchCommand.Linear.class, BenchCommand.Attention.class})
+final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing benchmark (linear, attention)");
+    }
+
+    /** Warm-up and measured runs, shared by every benchmark. */
+    static final class Runs {
+        @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--steps", defaultValue = "10", description = "Timed runs (default ${DEFAULT-VALUE}).")
+        int steps;
+
+        void check(CommandSpec spec) {
+            if (steps < 1 || warmup < 0) {
+                throw new ParameterException(spec.commandLine(), "--steps must be >= 1 and --warmup >= 0");
+            }
+        }
+    }
+
+    static void print(CommandSpec spec, BenchResult result) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%s: median %.2f ms (min %.2f, max %.2f), %.1f GFLOP/s, peak RSS %d MB%n", result.name(),
+                result.median(), result.min(), result.max(), result.gflops(), result.peakRssMb());
+        out.println(result.toJsonLine());
+        out.flush();
+    }
+
+    @Command(name = "linear", description = "Forward + backward of x[rows×in]·Wᵀ[in×out] + b (3 gemms).")
+    static final class Linear implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Runs runs;
+
+        @Option(names = "--rows", defaultValue = "512", description = "Rows of x (default ${DEFAULT-VALUE}).")
+        int rows;
+
+        @Option(names = "--in", defaultValue = "768", description = "Input features (default ${DEFAULT-VALUE}).")
+        int in;
+
+        @Option(names = "--out", defaultValue = "3072", description = "Output features (default ${DEFAULT-VALUE}).")
+        int out;
+
+        @Override
+        public Integer call() {
+            runs.check(spec);
+            if (rows < 1 || in < 1 || out < 1) {
+                throw new ParameterException(spec.commandLine(), "--rows, --in and --out must be positive");
+            }
+            print(spec, LinearBench.run(rows, in, out, runs.warmup, runs.steps));
+            return ExitStatus.OK;
+        }
+    }
+
+    @Command(name = "attention",
+            description = "Forward + backward of one Q-Former self-attention block with a 2-D additive mask.")
+    static final class Attention implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Runs runs;
+
+        @Option(names = "--batch", defaultValue = "8", description = "Batch size (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--seq", defaultValue = "64",
+                description = "Sequence length, queries + text (default ${DEFAULT-VALUE}).")
+        int seq;
+
+        @Option(names = "--hidden", defaultValue = "768", description = "Hidden size (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--heads", defaultValue = "12", description = "Attention heads (default ${DEFAULT-VALUE}).")
+        int heads;
+
+        @Override
+        public Integer call() {
+            runs.check(spec);
+            if (batch < 1 || seq < 1 || heads < 1 || hidden < 1 || hidden % heads != 0) {
+                throw new ParameterException(spec.commandLine(),
+                        "--batch, --seq, --heads must be positive and --hidden a positive multiple of --heads");
+            }
+            print(spec, AttentionBench.run(batch, seq, hidden, heads, runs.warmup, runs.steps));
+            return ExitStatus.OK;
+        }
+    }
+}
