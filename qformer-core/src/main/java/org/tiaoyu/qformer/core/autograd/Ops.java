@@ -92,8 +92,38 @@ public final class Ops {
                 axes.add(i);
             }
         }
+        if (shape.length > 0 && axes.equals(leadingAxes(axes.size()))) { // a bias: sum the leading axes
+            return sumRows(g.reshape('c', g.length() / elementCount(shape), elementCount(shape))).reshape(shape);
+        }
         INDArray summed = axes.isEmpty() ? g : g.sum(true, axes.stream().mapToInt(Integer::intValue).toArray());
         return shape.length == 0 ? Nd4j.scalar(g.dataType(), summed.sumNumber().doubleValue()) : summed.reshape(shape);
+    }
+
+    /**
+     * Column sums of a [rows, n] matrix, as one gemm against a row of ones: far faster than ND4J's reduction along
+     * axis 0, which bias and LayerNorm gradients need on every step.
+     */
+    static INDArray sumRows(INDArray m) {
+        INDArray ones = Nd4j.ones(m.dataType(), 1, m.size(0));
+        INDArray out = Nd4j.createUninitialized(m.dataType(), new long[] {1, m.size(1)}, 'c');
+        Nd4j.gemm(ones, m, out, false, false, 1.0, 0.0);
+        return out.reshape(m.size(1));
+    }
+
+    private static List<Integer> leadingAxes(int count) {
+        List<Integer> axes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            axes.add(i);
+        }
+        return axes;
+    }
+
+    private static long elementCount(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
     }
 
     // ---------------------------------------------------------------- elementwise functions
@@ -186,7 +216,7 @@ public final class Ops {
                 Nd4j.gemm(g2, x2, weight.gradForWrite(), true, false, 1.0, fresh ? 0.0 : 1.0);
             }
             if (bias != null && bias.requiresGrad()) {
-                bias.accumulateOwnedGrad(g2.sum(0));
+                bias.accumulateOwnedGrad(sumRows(g2));
             }
         }, inputs);
     }
@@ -274,10 +304,10 @@ public final class Ops {
                 x.accumulateOwnedGrad(dx.reshape(x.shape()));
             }
             if (weight.requiresGrad()) {
-                weight.accumulateOwnedGrad(g2.mul(xhat).sum(0).reshape(weight.shape()));
+                weight.accumulateOwnedGrad(sumRows(g2.mul(xhat)).reshape(weight.shape()));
             }
             if (bias.requiresGrad()) {
-                bias.accumulateOwnedGrad(g2.sum(0).reshape(bias.shape()));
+                bias.accumulateOwnedGrad(sumRows(g2).reshape(bias.shape()));
             }
         }, x, weight, bias);
     }
