@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
         subcommands = { // one line per subcommand
             HelpCommand.class,
             BenchCommand.class,
+            InspectCommand.class,
         })
 public final class QFormerCommand implements Callable<Integer> {
 
