@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.tiaoyu.qformer.bench.AttentionBench;
 import org.tiaoyu.qformer.bench.BenchResult;
+import org.tiaoyu.qformer.bench.GemmBench;
 import org.tiaoyu.qformer.bench.LinearBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Spec;
  * taken from flags so the same work can be timed against another implementation.
  */
 @Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
-        subcommands = {BenchCommand.Linear.class, BenchCommand.Attention.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -25,7 +26,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark (linear, attention)");
+        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention)");
     }
 
     /** Warm-up and measured runs, shared by every benchmark. */
@@ -49,6 +50,35 @@ final class BenchCommand implements Callable<Integer> {
                 result.median(), result.min(), result.max(), result.gflops(), result.peakRssMb());
         out.println(result.toJsonLine());
         out.flush();
+    }
+
+    @Command(name = "gemm", description = "One fp32 product [m×k]·[n×k]ᵀ through Nd4j.gemm (the BLAS ceiling).")
+    static final class Gemm implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Runs runs;
+
+        @Option(names = "--m", defaultValue = "2048", description = "Rows of the result (default ${DEFAULT-VALUE}).")
+        int m;
+
+        @Option(names = "--n", defaultValue = "2048",
+                description = "Columns of the result (default ${DEFAULT-VALUE}).")
+        int n;
+
+        @Option(names = "--k", defaultValue = "2048", description = "Inner size (default ${DEFAULT-VALUE}).")
+        int k;
+
+        @Override
+        public Integer call() {
+            runs.check(spec);
+            if (m < 1 || n < 1 || k < 1) {
+                throw new ParameterException(spec.commandLine(), "--m, --n and --k must be positive");
+            }
+            print(spec, GemmBench.run(m, n, k, runs.warmup, runs.steps));
+            return ExitStatus.OK;
+        }
     }
 
     @Command(name = "linear", description = "Forward + backward of x[rows×in]·Wᵀ[in×out] + b (3 gemms).")
