@@ -7,7 +7,6 @@ import org.tiaoyu.qformer.bench.BenchResult;
 import org.tiaoyu.qformer.bench.GemmBench;
 import org.tiaoyu.qformer.bench.LinearBench;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -29,37 +28,44 @@ final class BenchCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention)");
     }
 
-    /** Warm-up and measured runs, shared by every benchmark. */
-    static final class Runs {
+    /** What every benchmark shares: warm-up and measured runs, flag checks, and the report. */
+    abstract static class Benchmark implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
         int warmup;
 
         @Option(names = "--steps", defaultValue = "10", description = "Timed runs (default ${DEFAULT-VALUE}).")
         int steps;
 
-        void check(CommandSpec spec) {
+        /** Whether the shape flags make sense; {@link #usage()} says what they must be otherwise. */
+        abstract boolean validShape();
+
+        abstract String usage();
+
+        abstract BenchResult run();
+
+        @Override
+        public Integer call() {
             if (steps < 1 || warmup < 0) {
                 throw new ParameterException(spec.commandLine(), "--steps must be >= 1 and --warmup >= 0");
             }
+            if (!validShape()) {
+                throw new ParameterException(spec.commandLine(), usage());
+            }
+            BenchResult result = run();
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("%s: median %.2f ms (min %.2f, max %.2f), %.1f GFLOP/s, peak RSS %d MB%n", result.name(),
+                    result.median(), result.min(), result.max(), result.gflops(), result.peakRssMb());
+            out.println(result.toJsonLine());
+            out.flush();
+            return ExitStatus.OK;
         }
     }
 
-    static void print(CommandSpec spec, BenchResult result) {
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("%s: median %.2f ms (min %.2f, max %.2f), %.1f GFLOP/s, peak RSS %d MB%n", result.name(),
-                result.median(), result.min(), result.max(), result.gflops(), result.peakRssMb());
-        out.println(result.toJsonLine());
-        out.flush();
-    }
-
     @Command(name = "gemm", description = "One fp32 product [m×k]·[n×k]ᵀ through Nd4j.gemm (the BLAS ceiling).")
-    static final class Gemm implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        Runs runs;
-
+    static final class Gemm extends Benchmark {
         @Option(names = "--m", defaultValue = "2048", description = "Rows of the result (default ${DEFAULT-VALUE}).")
         int m;
 
@@ -71,24 +77,23 @@ final class BenchCommand implements Callable<Integer> {
         int k;
 
         @Override
-        public Integer call() {
-            runs.check(spec);
-            if (m < 1 || n < 1 || k < 1) {
-                throw new ParameterException(spec.commandLine(), "--m, --n and --k must be positive");
-            }
-            print(spec, GemmBench.run(m, n, k, runs.warmup, runs.steps));
-            return ExitStatus.OK;
+        boolean validShape() {
+            return m > 0 && n > 0 && k > 0;
+        }
+
+        @Override
+        String usage() {
+            return "--m, --n and --k must be positive";
+        }
+
+        @Override
+        BenchResult run() {
+            return GemmBench.run(m, n, k, warmup, steps);
         }
     }
 
     @Command(name = "linear", description = "Forward + backward of x[rows×in]·Wᵀ[in×out] + b (3 gemms).")
-    static final class Linear implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        Runs runs;
-
+    static final class Linear extends Benchmark {
         @Option(names = "--rows", defaultValue = "512", description = "Rows of x (default ${DEFAULT-VALUE}).")
         int rows;
 
@@ -99,25 +104,24 @@ final class BenchCommand implements Callable<Integer> {
         int out;
 
         @Override
-        public Integer call() {
-            runs.check(spec);
-            if (rows < 1 || in < 1 || out < 1) {
-                throw new ParameterException(spec.commandLine(), "--rows, --in and --out must be positive");
-            }
-            print(spec, LinearBench.run(rows, in, out, runs.warmup, runs.steps));
-            return ExitStatus.OK;
+        boolean validShape() {
+            return rows > 0 && in > 0 && out > 0;
+        }
+
+        @Override
+        String usage() {
+            return "--rows, --in and --out must be positive";
+        }
+
+        @Override
+        BenchResult run() {
+            return LinearBench.run(rows, in, out, warmup, steps);
         }
     }
 
     @Command(name = "attention",
             description = "Forward + backward of one Q-Former self-attention block with a 2-D additive mask.")
-    static final class Attention implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Mixin
-        Runs runs;
-
+    static final class Attention extends Benchmark {
         @Option(names = "--batch", defaultValue = "8", description = "Batch size (default ${DEFAULT-VALUE}).")
         int batch;
 
@@ -132,14 +136,18 @@ final class BenchCommand implements Callable<Integer> {
         int heads;
 
         @Override
-        public Integer call() {
-            runs.check(spec);
-            if (batch < 1 || seq < 1 || heads < 1 || hidden < 1 || hidden % heads != 0) {
-                throw new ParameterException(spec.commandLine(),
-                        "--batch, --seq, --heads must be positive and --hidden a positive multiple of --heads");
-            }
-            print(spec, AttentionBench.run(batch, seq, hidden, heads, runs.warmup, runs.steps));
-            return ExitStatus.OK;
+        boolean validShape() {
+            return batch > 0 && seq > 0 && heads > 0 && hidden > 0 && hidden % heads == 0;
+        }
+
+        @Override
+        String usage() {
+            return "--batch, --seq, --heads must be positive and --hidden a positive multiple of --heads";
+        }
+
+        @Override
+        BenchResult run() {
+            return AttentionBench.run(batch, seq, hidden, heads, warmup, steps);
         }
     }
 }

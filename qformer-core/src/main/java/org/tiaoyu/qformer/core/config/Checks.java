@@ -51,4 +51,20 @@ final class Checks {
         }
         return value;
     }
+
+    /** The geometry every ViT config shares: positive sizes, heads dividing the width, a patch inside the image. */
+    static void visionTransformer(int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
+            int imageSize, int patchSize, int numChannels) {
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("num_hidden_layers", numHiddenLayers);
+        positive("num_attention_heads", numAttentionHeads);
+        divisible("hidden_size", hiddenSize, "num_attention_heads", numAttentionHeads);
+        positive("image_size", imageSize);
+        positive("patch_size", patchSize);
+        if (patchSize > imageSize) {
+            throw new IllegalArgumentException("patch_size " + patchSize + " is larger than image_size " + imageSize);
+        }
+        positive("num_channels", numChannels);
+    }
 }

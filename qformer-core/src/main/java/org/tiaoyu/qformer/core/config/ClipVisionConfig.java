@@ -1,9 +1,9 @@
 package org.tiaoyu.qformer.core.config;
 
-import static org.tiaoyu.qformer.core.config.Checks.divisible;
 import static org.tiaoyu.qformer.core.config.Checks.notNull;
 import static org.tiaoyu.qformer.core.config.Checks.positive;
 import static org.tiaoyu.qformer.core.config.Checks.probability;
+import static org.tiaoyu.qformer.core.config.Checks.visionTransformer;
 
 /**
  * A CLIP vision tower, mirroring HF's {@code CLIPVisionConfig} ({@code model_type} {@code clip_vision_model}):
@@ -36,18 +36,8 @@ public record ClipVisionConfig(
         int projectionDim) implements ModelConfig {
 
     public ClipVisionConfig {
-        positive("hidden_size", hiddenSize);
-        positive("intermediate_size", intermediateSize);
-        positive("num_hidden_layers", numHiddenLayers);
-        positive("num_attention_heads", numAttentionHeads);
-        divisible("hidden_size", hiddenSize, "num_attention_heads", numAttentionHeads);
-        positive("num_channels", numChannels);
-        positive("image_size", imageSize);
-        positive("patch_size", patchSize);
-        if (patchSize > imageSize) {
-            throw new IllegalArgumentException(
-                    "patch_size " + patchSize + " is larger than image_size " + imageSize);
-        }
+        visionTransformer(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, imageSize, patchSize,
+                numChannels);
         positive("layer_norm_eps", layerNormEps);
         notNull("hidden_act", hiddenAct);
         probability("attention_dropout", attentionDropout);

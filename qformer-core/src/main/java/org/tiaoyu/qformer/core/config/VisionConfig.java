@@ -1,9 +1,9 @@
 package org.tiaoyu.qformer.core.config;
 
-import static org.tiaoyu.qformer.core.config.Checks.divisible;
 import static org.tiaoyu.qformer.core.config.Checks.notNull;
 import static org.tiaoyu.qformer.core.config.Checks.positive;
 import static org.tiaoyu.qformer.core.config.Checks.probability;
+import static org.tiaoyu.qformer.core.config.Checks.visionTransformer;
 
 /**
  * The BLIP-2 vision encoder (EVA ViT-g layout), mirroring HF's {@code Blip2VisionConfig}
@@ -36,21 +36,11 @@ public record VisionConfig(
         int numChannels) implements ModelConfig {
 
     public VisionConfig {
-        positive("hidden_size", hiddenSize);
-        positive("intermediate_size", intermediateSize);
-        positive("num_hidden_layers", numHiddenLayers);
-        positive("num_attention_heads", numAttentionHeads);
-        divisible("hidden_size", hiddenSize, "num_attention_heads", numAttentionHeads);
-        positive("image_size", imageSize);
-        positive("patch_size", patchSize);
-        if (patchSize > imageSize) {
-            throw new IllegalArgumentException(
-                    "patch_size " + patchSize + " is larger than image_size " + imageSize);
-        }
+        visionTransformer(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, imageSize, patchSize,
+                numChannels);
         positive("layer_norm_eps", layerNormEps);
         notNull("hidden_act", hiddenAct);
         probability("attention_dropout", attentionDropout);
-        positive("num_channels", numChannels);
     }
 
     /**

@@ -1,0 +1,45 @@
+package org.tiaoyu.qformer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The bench commands' contract (a final JSON line with the agreed fields), on tiny shapes; no timings asserted. */
+class BenchCommandTest {
+
+    private static String[] run(int expectedStatus, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int status = QFormerCommand.run(new PrintWriter(out), new PrintWriter(err), args);
+        assertEquals(expectedStatus, status, err.toString());
+        return new String[] {out.toString(), err.toString()};
+    }
+
+    @Test
+    void everyBenchEndsWithOneJsonLine() throws Exception {
+        for (List<String> args : List.of(
+                List.of("bench", "gemm", "--m", "8", "--n", "4", "--k", "2"),
+                List.of("bench", "linear", "--rows", "4", "--in", "3", "--out", "5"),
+                List.of("bench", "attention", "--batch", "2", "--seq", "3", "--hidden", "8", "--heads", "2"))) {
+            String out = run(0, args.toArray(String[]::new))[0];
+            List<String> lines = out.lines().toList();
+            var json = new ObjectMapper().readTree(lines.get(lines.size() - 1));
+            for (String field : List.of("median_ms", "min_ms", "max_ms", "gflops", "peak_rss_mb")) {
+                assertTrue(json.has(field), field + " in " + json);
+            }
+            assertEquals(args.get(1), json.get("bench").asText());
+        }
+    }
+
+    @Test
+    void badShapesAreBadInput() {
+        String err = run(2, "bench", "attention", "--hidden", "10", "--heads", "3")[1];
+        assertTrue(err.startsWith("error: --batch, --seq, --heads must be positive"), err);
+        run(2, "bench", "linear", "--steps", "0");
+    }
+}
