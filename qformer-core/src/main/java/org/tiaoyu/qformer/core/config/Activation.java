@@ -2,6 +2,8 @@ package org.tiaoyu.qformer.core.config;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
+import org.tiaoyu.qformer.core.autograd.Ops;
+import org.tiaoyu.qformer.core.autograd.Tensor;
 
 /**
  * An activation function named in a config, parsed once from the name HF uses in its {@code ACT2FN} table
@@ -23,6 +25,29 @@ public enum Activation {
 
     Activation(String hfName) {
         this.hfName = hfName;
+    }
+
+    /**
+     * Applies the activation. Exact GELU and ReLU are primitive ops; the others are composed from them, so their
+     * gradients come from the primitives' (tanh x = 2·σ(2x) − 1, σ(x) = 1 / (1 + e^−x)).
+     */
+    public Tensor apply(Tensor x) {
+        return switch (this) {
+            case GELU -> Ops.gelu(x);
+            case RELU -> Ops.relu(x);
+            case QUICK_GELU -> x.mul(sigmoid(x.mul(1.702)));
+            case SILU -> x.mul(sigmoid(x));
+            case GELU_NEW -> { // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+                Tensor inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
+                Tensor tanh = sigmoid(inner.mul(2.0)).mul(2.0).add(-1.0);
+                yield x.mul(tanh.add(1.0)).mul(0.5);
+            }
+        };
+    }
+
+    private static Tensor sigmoid(Tensor x) {
+        Tensor one = Ops.full(x.dataType(), 1.0);
+        return Ops.div(one, x.neg().exp().add(1.0));
     }
 
     /** The name HF writes in {@code config.json}. */

@@ -10,9 +10,16 @@ import org.tiaoyu.qformer.core.nn.Module;
 /**
  * Mirrors HF {@code Blip2QFormerMultiHeadAttention}: scaled dot-product attention with an additive mask, heads split
  * by views (no per-head loops: one batched product for the scores and one for the context, the 1/√d scale folded
- * into the first). For cross-attention, {@code key} and {@code value} read the image features' width.
+ * into the first). For cross-attention, {@code key} and {@code value} read the image features' width. Keys and
+ * values of earlier rows ({@code past}) can be prepended, as LAVIS's ITG pass does with the queries' cached ones.
  */
 public final class QFormerMultiHeadAttention extends Module {
+
+    /** Keys and values of the attended rows, [B, heads, S, headSize] each. */
+    public record KeyValue(Tensor key, Tensor value) {}
+
+    /** The attention's output [B, T, D] and the keys and values it attended to (past ones included). */
+    public record Result(Tensor output, KeyValue keyValue) {}
 
     public final Linear query;
     public final Linear key;
@@ -20,38 +27,42 @@ public final class QFormerMultiHeadAttention extends Module {
     private final Dropout dropout;
     private final int heads;
 
-    public QFormerMultiHeadAttention(int hidden, int contextWidth, int heads, double dropoutProb, DataType type) {
+    public QFormerMultiHeadAttention(int hidden, int sourceWidth, int heads, double dropoutProb, DataType type) {
         if (hidden % heads != 0) {
             throw new IllegalArgumentException("hidden size " + hidden + " is not a multiple of " + heads + " heads");
         }
         this.query = child("query", new Linear(hidden, hidden, true, type));
-        this.key = child("key", new Linear(contextWidth, hidden, true, type));
-        this.value = child("value", new Linear(contextWidth, hidden, true, type));
+        this.key = child("key", new Linear(sourceWidth, hidden, true, type));
+        this.value = child("value", new Linear(sourceWidth, hidden, true, type));
         this.dropout = child("dropout", new Dropout(dropoutProb));
         this.heads = heads;
     }
 
     /**
-     * @param hidden  [B, T, D], the rows that attend
-     * @param context [B, S, Dc], what they attend to ({@code hidden} itself for self-attention)
-     * @param mask    additive, broadcastable to [B, heads, T, S] (0 = visible, a large negative = hidden), or null
-     * @return [B, T, D]
+     * @param hidden [B, T, D], the rows that attend
+     * @param source [B, S, Ds], what they attend to ({@code hidden} itself for self-attention)
+     * @param mask   additive, broadcastable to [B, heads, T, P+S] (0 = visible, a large negative = hidden), or null
+     * @param past   keys and values of P earlier rows to attend to as well, or null
      */
-    public Tensor forward(Tensor hidden, Tensor context, Tensor mask) {
+    public Result forward(Tensor hidden, Tensor source, Tensor mask, KeyValue past) {
         long batch = hidden.size(0);
         long rows = hidden.size(1);
         long hiddenSize = query.outFeatures();
-        long headSize = hiddenSize / heads;
         Tensor q = splitHeads(query.forward(hidden));                        // [B, H, T, d]
-        Tensor k = splitHeads(key.forward(context));                         // [B, H, S, d]
-        Tensor v = splitHeads(value.forward(context));                       // [B, H, S, d]
-        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(headSize)); // [B, H, T, S]
+        Tensor k = splitHeads(key.forward(source));                          // [B, H, S, d]
+        Tensor v = splitHeads(value.forward(source));
+        if (past != null) {
+            k = Ops.concat(2, past.key(), k);                               // [B, H, P+S, d]
+            v = Ops.concat(2, past.value(), v);
+        }
+        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(hiddenSize / heads)); // [B, H, T, P+S]
         if (mask != null) {
             scores = scores.add(mask);
         }
         Tensor probs = dropout.forward(scores.softmax(-1));
-        Tensor out = Ops.matmul(probs, v, false, false, 1.0);                // [B, H, T, d]
-        return out.permute(0, 2, 1, 3).reshape(batch, rows, hiddenSize);   // [B, T, D]
+        Tensor context = Ops.matmul(probs, v, false, false, 1.0);            // [B, H, T, d]
+        Tensor out = context.permute(0, 2, 1, 3).reshape(batch, rows, hiddenSize); // [B, T, D]
+        return new Result(out, new KeyValue(k, v));
     }
 
     /** [B, T, H·d] → a [B, H, T, d] view. */
