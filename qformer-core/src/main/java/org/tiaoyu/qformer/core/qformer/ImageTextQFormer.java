@@ -51,7 +51,7 @@ public final class ImageTextQFormer extends Module {
         this.config = config;
         this.queryTokens = parameter("query_tokens", Nd4j.zeros(type, 1, config.numQueryTokens(), q.hiddenSize()));
         this.embeddings = child("embeddings", new QFormerTextEmbeddings(q, type));
-        this.qformer = child("qformer", new QFormerModel(q, type));
+        this.qformer = child("qformer", new QFormerModel(q, true, type));
         this.visionProjection = child("vision_projection",
                 new Linear(q.hiddenSize(), config.imageTextHiddenSize(), true, type));
         this.textProjection = child("text_projection",

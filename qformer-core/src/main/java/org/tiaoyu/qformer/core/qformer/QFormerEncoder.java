@@ -10,9 +10,9 @@ public final class QFormerEncoder extends Module {
 
     public final ModuleList<QFormerLayer> layer = child("layer", new ModuleList<>());
 
-    public QFormerEncoder(QFormerConfig config, DataType type) {
+    public QFormerEncoder(QFormerConfig config, boolean textInput, DataType type) {
         for (int i = 0; i < config.numHiddenLayers(); i++) {
-            layer.add(new QFormerLayer(config, i, type));
+            layer.add(new QFormerLayer(config, i, textInput, type));
         }
     }
 }

@@ -29,11 +29,17 @@ public final class QFormerModel extends Module {
     private final Dropout dropout;
     public final QFormerEncoder encoder;
 
+    /** A Q-Former with text feed-forward blocks when the config says it reads text (use_qformer_text_input). */
     public QFormerModel(QFormerConfig config, DataType type) {
+        this(config, config.useQformerTextInput(), type);
+    }
+
+    /** @param textInput whether the layers get the text rows' feed-forward blocks (stage 1 needs them) */
+    public QFormerModel(QFormerConfig config, boolean textInput, DataType type) {
         this.config = config;
         this.layernorm = child("layernorm", new LayerNorm(config.hiddenSize(), config.layerNormEps(), type));
         this.dropout = child("dropout", new Dropout(config.hiddenDropoutProb()));
-        this.encoder = child("encoder", new QFormerEncoder(config, type));
+        this.encoder = child("encoder", new QFormerEncoder(config, textInput, type));
     }
 
     /**
