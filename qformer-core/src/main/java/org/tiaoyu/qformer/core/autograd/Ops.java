@@ -466,7 +466,7 @@ public final class Ops {
         }
         return Tensor.result(values.reshape(outShape), "max", g -> {
             INDArray argmax = Nd4j.argMax(x2, 1);
-            INDArray g1 = g.reshape(g.length());
+            INDArray g1 = g.reshape('c', new long[] {g.length()});
             INDArray d2 = Nd4j.zeros(x.dataType(), x2.shape());
             for (long r = 0; r < g1.length(); r++) {
                 d2.putScalar(r, argmax.getLong(r), g1.getDouble(r));
