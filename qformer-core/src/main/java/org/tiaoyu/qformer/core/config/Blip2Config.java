@@ -74,6 +74,26 @@ public record Blip2Config(
     }
 
     /**
+     * A config for a Q-Former trained (stage 1) on precomputed image features of {@code qformer.encoderHiddenSize()}
+     * width, with {@code numQueryTokens} queries and ITC embeddings of {@code imageTextHiddenSize}: the vision tower
+     * is EVA ViT-g's but for its width (and heads, the largest divisor of the width up to 16), the text model
+     * OPT-2.7B's (stage 1 uses neither).
+     */
+    public static Blip2Config forQFormer(QFormerConfig qformer, int numQueryTokens, int imageTextHiddenSize) {
+        VisionConfig g = VisionConfig.evaVitG();
+        int width = qformer.encoderHiddenSize();
+        int heads = 16;
+        while (width % heads != 0) {
+            heads--;
+        }
+        VisionConfig vision = new VisionConfig(width, g.intermediateSize(), g.numHiddenLayers(), heads,
+                g.imageSize(), g.patchSize(), g.layerNormEps(), g.hiddenAct(), g.qkvBias(), g.attentionDropout(),
+                g.numChannels());
+        return new Blip2Config(vision, qformer, OptConfig.opt27b(), numQueryTokens, OptionalInt.empty(),
+                imageTextHiddenSize, List.of("Blip2ForImageTextRetrieval"), qformer.initializerRange(), 1.0);
+    }
+
+    /**
      * Reads the {@code config.json} of a BLIP-2 model directory.
      *
      * @param modelDir the directory, or the {@code config.json} itself

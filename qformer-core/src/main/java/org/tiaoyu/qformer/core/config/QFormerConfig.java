@@ -74,6 +74,16 @@ public record QFormerConfig(
                 1408, false);
     }
 
+    /**
+     * A BERT-style Q-Former of the given sizes that reads text (for stage-1 training from scratch, tests and
+     * benchmarks); the rest as {@link #bertBase()}: exact GELU, dropout 0.1, 512 positions, eps 1e-12, pad 0.
+     */
+    public static QFormerConfig bert(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
+            int intermediateSize, int crossAttentionFrequency, int encoderHiddenSize) {
+        return new QFormerConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize,
+                Activation.GELU, 0.1, 0.1, 512, 0.02, 1e-12, 0, crossAttentionFrequency, encoderHiddenSize, true);
+    }
+
     /** Width of one attention head, {@code hiddenSize / numAttentionHeads}. */
     public int headDim() {
         return hiddenSize / numAttentionHeads;

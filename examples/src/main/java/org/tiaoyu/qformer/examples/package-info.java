@@ -1,2 +1,0 @@
-/** Runnable example programs. */
-package org.tiaoyu.qformer.examples;
