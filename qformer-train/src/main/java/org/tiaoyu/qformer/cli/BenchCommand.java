@@ -6,6 +6,7 @@ import org.tiaoyu.qformer.bench.AttentionBench;
 import org.tiaoyu.qformer.bench.BenchResult;
 import org.tiaoyu.qformer.bench.GemmBench;
 import org.tiaoyu.qformer.bench.LinearBench;
+import org.tiaoyu.qformer.bench.Stage1Bench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Spec;
  * taken from flags so the same work can be timed against another implementation.
  */
 @Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class,
+            BenchCommand.Stage1.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -25,7 +27,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention)");
+        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, stage1)");
     }
 
     /** What every benchmark shares: warm-up and measured runs, flag checks, and the report. */
@@ -148,6 +150,68 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         BenchResult run() {
             return AttentionBench.run(batch, seq, hidden, heads, warmup, steps);
+        }
+    }
+
+    @Command(name = "stage1", description = "One stage-1 training step: ITC + ITM + ITG in LAVIS's four passes, "
+            + "backward, AdamW; random image features (defaults: BERT-base Q-Former on ViT-g features).")
+    static final class Stage1 extends Benchmark {
+        @Option(names = "--batch", defaultValue = "8", description = "Batch size (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--layers", defaultValue = "12", description = "Q-Former layers (default ${DEFAULT-VALUE}).")
+        int layers;
+
+        @Option(names = "--hidden", defaultValue = "768", description = "Hidden size (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--heads", defaultValue = "12", description = "Attention heads (default ${DEFAULT-VALUE}).")
+        int heads;
+
+        @Option(names = "--ffn", defaultValue = "3072", description = "Feed-forward size (default ${DEFAULT-VALUE}).")
+        int ffn;
+
+        @Option(names = "--queries", defaultValue = "32", description = "Query tokens (default ${DEFAULT-VALUE}).")
+        int queries;
+
+        @Option(names = "--text-len", defaultValue = "32", description = "Text tokens (default ${DEFAULT-VALUE}).")
+        int textLength;
+
+        @Option(names = "--image-tokens", defaultValue = "257",
+                description = "Image feature tokens (default ${DEFAULT-VALUE}).")
+        int imageTokens;
+
+        @Option(names = "--vision-width", defaultValue = "1408",
+                description = "Image feature width (default ${DEFAULT-VALUE}).")
+        int visionWidth;
+
+        @Option(names = "--cross-freq", defaultValue = "2",
+                description = "Cross-attention every N layers (default ${DEFAULT-VALUE}).")
+        int crossFrequency;
+
+        @Option(names = "--vocab", defaultValue = "30522", description = "Text vocabulary (default ${DEFAULT-VALUE}).")
+        int vocab;
+
+        Stage1() {
+            steps = 5; // a step takes seconds
+        }
+
+        @Override
+        boolean validShape() {
+            return batch > 1 && layers > 0 && heads > 0 && hidden % heads == 0 && ffn > 0 && queries > 0
+                    && textLength > 1 && imageTokens > 0 && visionWidth > 0 && crossFrequency > 0 && vocab > 2;
+        }
+
+        @Override
+        String usage() {
+            return "--batch must be at least 2, --text-len at least 2, --hidden a multiple of --heads, and every "
+                    + "size positive";
+        }
+
+        @Override
+        BenchResult run() {
+            return Stage1Bench.run(new Stage1Bench.Shape(batch, layers, hidden, heads, ffn, queries, textLength,
+                    imageTokens, visionWidth, crossFrequency, vocab, 256), warmup, steps);
         }
     }
 }

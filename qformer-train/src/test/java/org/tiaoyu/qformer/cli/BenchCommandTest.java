@@ -25,7 +25,10 @@ class BenchCommandTest {
         for (List<String> args : List.of(
                 List.of("bench", "gemm", "--m", "8", "--n", "4", "--k", "2"),
                 List.of("bench", "linear", "--rows", "4", "--in", "3", "--out", "5"),
-                List.of("bench", "attention", "--batch", "2", "--seq", "3", "--hidden", "8", "--heads", "2"))) {
+                List.of("bench", "attention", "--batch", "2", "--seq", "3", "--hidden", "8", "--heads", "2"),
+                List.of("bench", "stage1", "--batch", "2", "--layers", "2", "--hidden", "8", "--heads", "2", "--ffn",
+                        "16", "--queries", "2", "--text-len", "4", "--image-tokens", "3", "--vision-width", "6",
+                        "--vocab", "20", "--steps", "1", "--warmup", "0"))) {
             String out = run(0, args.toArray(String[]::new))[0];
             List<String> lines = out.lines().toList();
             var json = new ObjectMapper().readTree(lines.get(lines.size() - 1));

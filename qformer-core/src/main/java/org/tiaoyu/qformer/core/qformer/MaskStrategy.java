@@ -32,19 +32,21 @@ public enum MaskStrategy {
     public INDArray visibility(int queries, INDArray textPadding) {
         int batch = textPadding == null ? 1 : (int) textPadding.size(0);
         int text = textPadding == null ? 0 : (int) textPadding.size(1);
+        long[] padding = textPadding == null ? new long[0] : textPadding.reshape('c', new long[] {(long) batch * text})
+                .castTo(DataType.INT64).toLongVector();
         int length = queries + text;
-        INDArray visible = Nd4j.zeros(DataType.FLOAT, batch, length, length);
+        float[] visible = new float[batch * length * length];
         for (int b = 0; b < batch; b++) {
             for (int row = 0; row < length; row++) {
                 for (int col = 0; col < length; col++) {
-                    boolean realColumn = col < queries || textPadding.getInt(b, col - queries) != 0;
+                    boolean realColumn = col < queries || padding[b * text + col - queries] != 0;
                     if (realColumn && sees(row, col, queries)) {
-                        visible.putScalar(b, row, col, 1f);
+                        visible[(b * length + row) * length + col] = 1f;
                     }
                 }
             }
         }
-        return visible;
+        return Nd4j.create(visible, new long[] {batch, length, length}, 'c');
     }
 
     private boolean sees(int row, int col, int queries) {
