@@ -18,6 +18,7 @@ import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
 import org.tiaoyu.qformer.core.nn.StateDict;
+import org.tiaoyu.qformer.core.qformer.QFormerModel.ImageContext;
 import org.tiaoyu.qformer.core.qformer.QFormerModel.Output;
 
 /**
@@ -123,20 +124,30 @@ public final class ImageTextQFormer extends Module {
      * encoder_hidden_states=image_embeds, use_cache=True)}. Its key/values feed {@link #textOverQueriesPass}.
      */
     public Output imagePass(Tensor imageEmbeds) {
-        return qformer.forward(queries(imageEmbeds.size(0)), numQueries(), null, imageEmbeds, null);
+        return imagePass(qformer.encodeImage(imageEmbeds), imageEmbeds.size(0));
+    }
+
+    /** {@link #imagePass(Tensor)} over images whose cross-attention keys/values are computed already. */
+    public Output imagePass(ImageContext image, long batch) {
+        return qformer.forward(queries(batch), numQueries(), null, image, null);
     }
 
     /** Text alone, bidirectional over the real tokens: the ITC text pass. */
     public Output textPass(INDArray inputIds, INDArray attentionMask) {
         Tensor mask = MaskStrategy.BIDIRECTIONAL.build(0, attentionMask, queryTokens.dataType());
-        return qformer.forward(embeddings.forward(inputIds, null), 0, mask, null, null);
+        return qformer.forward(embeddings.forward(inputIds, null), 0, mask, (ImageContext) null, null);
     }
 
     /** [queries ; text] in one pass under {@code strategy} (ITM uses {@link MaskStrategy#BIDIRECTIONAL}). */
     public Output jointPass(INDArray inputIds, INDArray attentionMask, Tensor imageEmbeds, MaskStrategy strategy) {
+        return jointPass(inputIds, attentionMask, qformer.encodeImage(imageEmbeds), strategy);
+    }
+
+    /** {@link #jointPass(INDArray, INDArray, Tensor, MaskStrategy)} over encoded images (one per text row). */
+    public Output jointPass(INDArray inputIds, INDArray attentionMask, ImageContext image, MaskStrategy strategy) {
         Tensor mask = strategy.build(numQueries(), attentionMask, queryTokens.dataType());
         Tensor input = embeddings.forward(inputIds, queries(inputIds.size(0)));
-        return qformer.forward(input, numQueries(), mask, imageEmbeds, null);
+        return qformer.forward(input, numQueries(), mask, image, null);
     }
 
     /**
@@ -151,7 +162,8 @@ public final class ImageTextQFormer extends Module {
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(q, visible.size(1)),
                 org.nd4j.linalg.indexing.NDArrayIndex.all()).dup();          // [B, T, Q+T]
         Tensor mask = MaskStrategy.additive(textRows, queryTokens.dataType());
-        return qformer.forward(embeddings.forward(inputIds, null), 0, mask, null, imagePass.keyValues());
+        return qformer.forward(embeddings.forward(inputIds, null), 0, mask, (ImageContext) null,
+                imagePass.keyValues());
     }
 
     /** ITC image features: L2-normalised {@code vision_projection} of every query output, [B, Q, E]. */

@@ -45,12 +45,12 @@ public final class QFormerLayer extends Module {
      * @param hidden      [B, L, D]: {@code queryLength} query rows, then text rows
      * @param queryLength how many leading rows are queries (0 for text alone)
      * @param mask        additive self-attention mask, broadcastable to [B, heads, L, P+L], or null
-     * @param image       [B, N, Dv] image features for the query rows' cross-attention (null when there are no
-     *                    query rows)
+     * @param image       this layer's cross-attention keys/values of the image features (see
+     *                    {@link QFormerModel#encodeImage}); null when there are no query rows or no cross-attention
      * @param past        cached keys and values of P earlier rows (LAVIS's ITG pass), or null
      * @return [B, L, D] and this layer's self-attention keys and values
      */
-    public Result forward(Tensor hidden, int queryLength, Tensor mask, Tensor image, KeyValue past) {
+    public Result forward(Tensor hidden, int queryLength, Tensor mask, KeyValue image, KeyValue past) {
         Result self = attention.forward(hidden, hidden, mask, past);
         Tensor h = self.output();
         long rows = h.size(1);
@@ -62,7 +62,7 @@ public final class QFormerLayer extends Module {
             if (image == null) {
                 throw new IllegalArgumentException("query rows need image features for cross-attention");
             }
-            queries = crossattention.forward(queries, image, null);
+            queries = crossattention.forward(queries, null, null, image).output();
         }
         Tensor out = outputQuery.forward(intermediateQuery.forward(queries), queries);
         if (rows > queryLength) {

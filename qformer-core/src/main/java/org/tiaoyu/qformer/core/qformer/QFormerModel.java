@@ -3,6 +3,7 @@ package org.tiaoyu.qformer.core.qformer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.QFormerConfig;
 import org.tiaoyu.qformer.core.nn.Dropout;
@@ -24,6 +25,24 @@ public final class QFormerModel extends Module {
      */
     public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates, List<KeyValue> keyValues) {}
 
+    /**
+     * Image features as the query rows' cross-attention reads them: each cross-attention layer's keys and values
+     * (null for layers without), computed once and shared by every pass over the same images.
+     */
+    public record ImageContext(List<KeyValue> perLayer) {
+
+        /** The contexts of the images at {@code rows} (repeats allowed), e.g. ITM's [all; negatives; all]. */
+        public ImageContext select(long[] rows) {
+            List<KeyValue> selected = new ArrayList<>();
+            for (KeyValue kv : perLayer) {
+                selected.add(kv == null ? null
+                        : new KeyValue(Ops.indexSelect(kv.key(), rows), Ops.indexSelect(kv.value(), rows)));
+            }
+            return new ImageContext(selected);
+        }
+
+    }
+
     public final QFormerConfig config;
     public final LayerNorm layernorm;
     private final Dropout dropout;
@@ -42,21 +61,36 @@ public final class QFormerModel extends Module {
         this.encoder = child("encoder", new QFormerEncoder(config, textInput, type));
     }
 
+    /** The cross-attention keys/values of image features [B, N, Dv] for every layer that has cross-attention. */
+    public ImageContext encodeImage(Tensor image) {
+        List<KeyValue> perLayer = new ArrayList<>();
+        for (QFormerLayer layer : encoder.layer.asList()) {
+            perLayer.add(layer.crossattention == null ? null : layer.crossattention.attention.keyValue(image));
+        }
+        return new ImageContext(perLayer);
+    }
+
+    /** {@link #forward(Tensor, int, Tensor, ImageContext, List)} with raw image features (or null). */
+    public Output forward(Tensor embeddings, int queryLength, Tensor mask, Tensor image, List<KeyValue> past) {
+        return forward(embeddings, queryLength, mask, image == null ? null : encodeImage(image), past);
+    }
+
     /**
      * @param embeddings  [B, L, D]: {@code queryLength} query embeddings, then text embeddings (word + position)
      * @param queryLength how many leading rows are queries (0: text alone)
      * @param mask        additive self-attention mask broadcastable to [B, heads, L, P+L] (see
      *                    {@link AttentionMasks}), or null for all-visible
-     * @param image       [B, N, Dv] image features the query rows cross-attend to, or null without queries
+     * @param image       the images the query rows cross-attend to ({@link #encodeImage}), or null without queries
      * @param past        per layer, cached keys and values of P earlier rows, or null
      */
-    public Output forward(Tensor embeddings, int queryLength, Tensor mask, Tensor image, List<KeyValue> past) {
+    public Output forward(Tensor embeddings, int queryLength, Tensor mask, ImageContext image, List<KeyValue> past) {
         Tensor h = dropout.forward(layernorm.forward(embeddings));
         List<Tensor> hiddenStates = new ArrayList<>();
         List<KeyValue> keyValues = new ArrayList<>();
         hiddenStates.add(h);
         for (int i = 0; i < encoder.layer.size(); i++) {
-            Result r = encoder.layer.get(i).forward(h, queryLength, mask, image, past == null ? null : past.get(i));
+            Result r = encoder.layer.get(i).forward(h, queryLength, mask, image == null ? null : image.perLayer().get(i),
+                    past == null ? null : past.get(i));
             h = r.output();
             hiddenStates.add(h);
             keyValues.add(r.keyValue());

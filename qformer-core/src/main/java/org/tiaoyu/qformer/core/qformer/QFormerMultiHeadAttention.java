@@ -40,7 +40,8 @@ public final class QFormerMultiHeadAttention extends Module {
 
     /**
      * @param hidden [B, T, D], the rows that attend
-     * @param source [B, S, Ds], what they attend to ({@code hidden} itself for self-attention)
+     * @param source [B, S, Ds], what they attend to ({@code hidden} itself for self-attention), or null to attend
+     *               to {@code past} only (cross-attention to image keys/values computed once, {@link #keyValue})
      * @param mask   additive, broadcastable to [B, heads, T, P+S] (0 = visible, a large negative = hidden), or null
      * @param past   keys and values of P earlier rows to attend to as well, or null
      */
@@ -49,9 +50,10 @@ public final class QFormerMultiHeadAttention extends Module {
         long rows = hidden.size(1);
         long hiddenSize = query.outFeatures();
         Tensor q = splitHeads(query.forward(hidden));                        // [B, H, T, d]
-        Tensor k = splitHeads(key.forward(source));                          // [B, H, S, d]
-        Tensor v = splitHeads(value.forward(source));
-        if (past != null) {
+        KeyValue kv = source == null ? past : keyValue(source);              // [B, H, S, d] each
+        Tensor k = kv.key();
+        Tensor v = kv.value();
+        if (past != null && source != null) {
             k = Ops.concat(2, past.key(), k);                               // [B, H, P+S, d]
             v = Ops.concat(2, past.value(), v);
         }
@@ -63,6 +65,11 @@ public final class QFormerMultiHeadAttention extends Module {
         Tensor context = Ops.matmul(probs, v, false, false, 1.0);            // [B, H, T, d]
         Tensor out = context.permute(0, 2, 1, 3).reshape(batch, rows, hiddenSize); // [B, T, D]
         return new Result(out, new KeyValue(k, v));
+    }
+
+    /** The keys and values of {@code source} [B, S, Ds], [B, H, S, d] each. */
+    public KeyValue keyValue(Tensor source) {
+        return new KeyValue(splitHeads(key.forward(source)), splitHeads(value.forward(source)));
     }
 
     /** [B, T, H·d] → a [B, H, T, d] view. */

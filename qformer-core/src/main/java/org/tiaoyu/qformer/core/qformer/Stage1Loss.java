@@ -11,12 +11,15 @@ import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Rng;
 import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.qformer.QFormerModel.ImageContext;
 import org.tiaoyu.qformer.core.qformer.QFormerModel.Output;
 
 /**
  * BLIP-2's stage-1 objective exactly as LAVIS's {@code Blip2Qformer.forward} computes it, in its four Q-Former
  * passes: the queries over the image (keeping their self-attention keys/values), the text alone, ITM over the 3B
- * pairs, and ITG over the text rows attending to the cached query keys/values.
+ * pairs, and ITG over the text rows attending to the cached query keys/values. One saving over LAVIS, with the same
+ * result: each image's cross-attention keys/values are computed once and gathered for the ITM pairs, not
+ * recomputed for 4B images.
  * <ul>
  *   <li>ITC: image features {@code normalize(vision_proj(queries))} [B,Q,E] against the text feature
  *       {@code normalize(text_proj([CLS]))}; similarity = max over queries, divided by the learnable temperature
@@ -107,14 +110,15 @@ public final class Stage1Loss {
             throw new IllegalArgumentException("stage 1 needs a batch of at least 2 (ITM draws negatives from it)");
         }
         clampTemperature();
-        Output imagePass = model.imagePass(batch.imageEmbeds());
+        ImageContext image = model.qformer.encodeImage(batch.imageEmbeds()); // once, for the image and ITM passes
+        Output imagePass = model.imagePass(image, batch.size());
         Output textPass = model.textPass(batch.inputIds(), batch.attentionMask());
         Tensor imageFeats = model.imageFeatures(imagePass);                   // [B, Q, E]
         Tensor textFeat = model.textFeature(textPass);                        // [B, E]
         Itc itc = itc(imageFeats, textFeat);
 
         Negatives negatives = given != null ? given : sampleNegatives(itc, rng);
-        Output itmPass = itmPass(batch, negatives);
+        Output itmPass = itmPass(batch, image, negatives);
         Itm itm = itm(itmPass, negatives);
 
         INDArray decoderIds = batch.inputIds().dup();
@@ -199,14 +203,20 @@ public final class Stage1Loss {
         return out;
     }
 
-    private Output itmPass(Batch batch, Negatives negatives) {
-        Tensor image = batch.imageEmbeds();
-        Tensor imageAll = Ops.concat(0, image, Ops.indexSelect(image, negatives.imageForText()), image);
+    /** [positives; text b + image neg[b]; text neg[b] + image b], the images' keys/values gathered, not recomputed. */
+    private Output itmPass(Batch batch, ImageContext image, Negatives negatives) {
+        int b = (int) batch.size();
+        long[] imageRows = new long[3 * b];
+        for (int i = 0; i < b; i++) {
+            imageRows[i] = i;
+            imageRows[b + i] = negatives.imageForText()[i];
+            imageRows[2 * b + i] = i;
+        }
         INDArray idsAll = Nd4j.concat(0, batch.inputIds(), batch.inputIds(),
                 rows(batch.inputIds(), negatives.textForImage()));
         INDArray maskAll = Nd4j.concat(0, batch.attentionMask(), batch.attentionMask(),
                 rows(batch.attentionMask(), negatives.textForImage()));
-        return model.jointPass(idsAll, maskAll, imageAll, MaskStrategy.BIDIRECTIONAL);
+        return model.jointPass(idsAll, maskAll, image.select(imageRows), MaskStrategy.BIDIRECTIONAL);
     }
 
     private Itm itm(Output itmPass, Negatives negatives) {
