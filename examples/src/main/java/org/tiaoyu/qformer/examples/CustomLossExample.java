@@ -56,9 +56,7 @@ public final class CustomLossExample {
     /** Random features [B, N, width] and captions {@code [CLS]=1 … [SEP]=3} of random lengths, right-padded. */
     static Stage1Loss.Batch randomBatch(Rng rng, int batch, int length, int width, int vocab) {
         INDArray image = Nd4j.create(DataType.FLOAT, batch, 8, width);
-        for (long i = 0; i < image.length(); i++) {
-            image.putScalar(i, rng.nextGaussian());
-        }
+        rng.fillNormal(image, 0.0, 1.0);
         INDArray ids = Nd4j.zeros(DataType.INT64, batch, length);
         INDArray mask = Nd4j.zeros(DataType.INT64, batch, length);
         for (int b = 0; b < batch; b++) {

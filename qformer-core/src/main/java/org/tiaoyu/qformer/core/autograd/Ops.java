@@ -494,13 +494,36 @@ public final class Ops {
         if (p < 0.0 || p >= 1.0) {
             throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
         }
-        float keep = (float) (1.0 / (1.0 - p));
-        float[] values = new float[(int) x.data().length()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = rng.nextDouble() < p ? 0f : keep;
-        }
-        INDArray mask = Nd4j.create(values, x.shape(), 'c').castTo(x.dataType());
+        INDArray mask = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
+        fillDropoutMask(mask, p, rng);
         return Tensor.result(x.data().mul(mask), "dropout", g -> x.accumulateOwnedGrad(g.mul(mask)), x);
+    }
+
+    /**
+     * Writes 0 (probability p) or 1/(1−p) into a fresh dense mask, two elements per 64 random bits (each compared as
+     * 32 bits against p·2³²), straight into its buffer.
+     */
+    private static void fillDropoutMask(INDArray mask, double p, Rng rng) {
+        long threshold = (long) (p * 4294967296.0);
+        double keep = 1.0 / (1.0 - p);
+        int n = (int) mask.length();
+        boolean isFloat = mask.dataType() == DataType.FLOAT;
+        var floats = isFloat ? mask.data().asNioFloat() : null;
+        var doubles = isFloat ? null : mask.data().asNioDouble();
+        int base = (int) mask.offset();
+        long bits = 0;
+        for (int i = 0; i < n; i++) {
+            if ((i & 1) == 0) {
+                bits = rng.nextLong();
+            }
+            long u = (i & 1) == 0 ? bits & 0xFFFFFFFFL : bits >>> 32;
+            double value = u < threshold ? 0.0 : keep;
+            if (isFloat) {
+                floats.put(base + i, (float) value);
+            } else {
+                doubles.put(base + i, value);
+            }
+        }
     }
 
     /**

@@ -1,5 +1,9 @@
 package org.tiaoyu.qformer.core.autograd;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+
 /**
  * A seeded, counter-based random generator (SplitMix64 over {@code seed + counter}) whose whole state is two longs,
  * so a training run can save it in a checkpoint and resume with the same dropout masks and negative samples.
@@ -45,6 +49,41 @@ public final class Rng {
     /** Uniform in [0, 1), 24 bits. */
     public float nextFloat() {
         return (nextLong() >>> 40) * 0x1.0p-24f;
+    }
+
+    /**
+     * Fills a dense array with values from N(mean, std²), writing its buffer directly (no per-element INDArray
+     * calls), for initialisation and test data.
+     */
+    public void fillNormal(INDArray target, double mean, double std) {
+        requireDense(target);
+        long n = target.length();
+        if (target.dataType() == DataType.DOUBLE) {
+            var buffer = target.data().asNioDouble();
+            for (int i = 0; i < n; i++) {
+                buffer.put((int) (target.offset() + i), mean + std * nextGaussian());
+            }
+        } else if (target.dataType() == DataType.FLOAT) {
+            var buffer = target.data().asNioFloat();
+            for (int i = 0; i < n; i++) {
+                buffer.put((int) (target.offset() + i), (float) (mean + std * nextGaussian()));
+            }
+        } else {
+            for (long i = 0; i < n; i++) {
+                target.putScalar(i, mean + std * nextGaussian());
+            }
+        }
+    }
+
+    /** Whether the array's elements lie contiguously, in c order, from its offset (so a flat buffer index works). */
+    private static boolean isDense(INDArray a) {
+        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a);
+    }
+
+    private static void requireDense(INDArray a) {
+        if (!isDense(a)) {
+            throw new IllegalArgumentException("needs a dense c-order array, got " + a.shapeInfoToString());
+        }
     }
 
     /** Standard normal (Box–Muller; one value per call). */

@@ -103,9 +103,7 @@ public final class ImageTextQFormer extends Module {
             } else if (name.toLowerCase().endsWith("layernorm.weight")) {
                 p.assign(1);
             } else {
-                for (long i = 0; i < p.length(); i++) {
-                    p.putScalar(i, std * rng.nextGaussian());
-                }
+                rng.fillNormal(p, 0.0, std);
             }
         }
     }

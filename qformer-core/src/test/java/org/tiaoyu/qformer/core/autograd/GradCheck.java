@@ -25,11 +25,8 @@ public final class GradCheck {
 
     /** A double-precision leaf with values from N(0, 1), seeded. */
     public static Tensor randomVariable(long seed, long... shape) {
-        Rng rng = new Rng(seed);
         INDArray a = Nd4j.create(DataType.DOUBLE, shape);
-        for (long i = 0; i < a.length(); i++) {
-            a.putScalar(i, rng.nextGaussian());
-        }
+        new Rng(seed).fillNormal(a, 0.0, 1.0);
         return Tensor.variable(a);
     }
 
@@ -81,11 +78,8 @@ public final class GradCheck {
     }
 
     private static INDArray projection(long[] shape) {
-        Rng rng = new Rng(12345);
         INDArray r = Nd4j.create(DataType.DOUBLE, shape);
-        for (long i = 0; i < r.length(); i++) {
-            r.putScalar(i, rng.nextGaussian());
-        }
+        new Rng(12345).fillNormal(r, 0.0, 1.0);
         return r;
     }
 }
