@@ -2,7 +2,6 @@ package org.tiaoyu.qformer.core.autograd;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * A seeded, counter-based random generator (SplitMix64 over {@code seed + counter}) whose whole state is two longs,
@@ -77,7 +76,14 @@ public final class Rng {
 
     /** Whether the array's elements lie contiguously, in c order, from its offset (so a flat buffer index works). */
     private static boolean isDense(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a);
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= a.size(i);
+        }
+        return true;
     }
 
     private static void requireDense(INDArray a) {
