@@ -403,13 +403,44 @@ public final class Ops {
         long[] outShape = x.shape().clone();
         outShape[0] = ids.length;
         INDArray out = Nd4j.pullRows(x2, 1, rows).reshape('c', outShape);
-        return Tensor.result(out, "indexSelect", g -> {
-            INDArray grad2 = x.gradZeros().reshape('c', n, rowLength);
-            INDArray g2 = g.reshape('c', ids.length, rowLength);
+        return Tensor.result(out, "indexSelect", g -> scatterAddRows(x.gradZeros(), g, rows, rowLength), x);
+    }
+
+    /** {@code target[rows[i]] += source[i]} over rows of {@code rowLength} elements, in one pass over the buffers. */
+    private static void scatterAddRows(INDArray target, INDArray source, int[] rows, long rowLength) {
+        INDArray src = isDense(source) ? source : source.dup('c');
+        int t0 = (int) target.offset();
+        int s0 = (int) src.offset();
+        int width = (int) rowLength;
+        if (target.dataType() == DataType.FLOAT && src.dataType() == DataType.FLOAT) {
+            var t = target.data().asNioFloat();
+            var s = src.data().asNioFloat();
             for (int i = 0; i < rows.length; i++) {
-                grad2.getRow(rows[i]).addi(g2.getRow(i));
+                int tb = t0 + rows[i] * width;
+                int sb = s0 + i * width;
+                for (int j = 0; j < width; j++) {
+                    t.put(tb + j, t.get(tb + j) + s.get(sb + j));
+                }
             }
-        }, x);
+        } else {
+            INDArray target2 = target.reshape('c', target.length() / rowLength, rowLength);
+            INDArray src2 = src.reshape('c', rows.length, rowLength);
+            for (int i = 0; i < rows.length; i++) {
+                target2.getRow(rows[i]).addi(src2.getRow(i));
+            }
+        }
+    }
+
+    /** Whether the array's elements lie contiguously in c order from its offset, so flat buffer indices work. */
+    static boolean isDense(INDArray a) {
+        long expected = 1;
+        for (int i = a.rank() - 1; i >= 0; i--) {
+            if (a.size(i) != 1 && a.stride(i) != expected) {
+                return false;
+            }
+            expected *= a.size(i);
+        }
+        return true;
     }
 
     /** Embedding lookup: {@code weight[ids]} with shape ids.shape + [dim]; ids is any integer array. */

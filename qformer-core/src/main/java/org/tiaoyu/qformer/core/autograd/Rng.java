@@ -74,20 +74,8 @@ public final class Rng {
         }
     }
 
-    /** Whether the array's elements lie contiguously, in c order, from its offset (so a flat buffer index works). */
-    private static boolean isDense(INDArray a) {
-        long expected = 1;
-        for (int i = a.rank() - 1; i >= 0; i--) {
-            if (a.size(i) != 1 && a.stride(i) != expected) {
-                return false;
-            }
-            expected *= a.size(i);
-        }
-        return true;
-    }
-
     private static void requireDense(INDArray a) {
-        if (!isDense(a)) {
+        if (!Ops.isDense(a)) {
             throw new IllegalArgumentException("needs a dense c-order array, got " + a.shapeInfoToString());
         }
     }
