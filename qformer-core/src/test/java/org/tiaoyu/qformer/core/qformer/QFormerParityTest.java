@@ -15,7 +15,6 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsFile;
-import org.tiaoyu.qformer.core.nn.StateDict;
 
 /**
  * The Q-Former of HF's {@code Blip2ForConditionalGeneration} fixtures reproduces every hidden state
@@ -28,20 +27,11 @@ class QFormerParityTest {
     @ValueSource(strings = {"hf/public", "hf/public_t5"})
     void queryPassMatchesHuggingFace(String fixture) {
         Path dir = Fixtures.path(fixture);
-        Blip2Config config = Blip2Config.read(dir.resolve("model"));
-        var qformer = new QFormerModel(config.qformer(), DataType.FLOAT);
-        Tensor queryTokens;
-        try (var checkpoint = Checkpoint.open(dir.resolve("model"))) {
-            StateDict.LoadReport report = StateDict.load(qformer, checkpoint, "qformer.", true);
-            Assertions.assertTrue(report.isComplete());
-            queryTokens = Tensor.constant(checkpoint.load("query_tokens", DataType.FLOAT));
-        }
+        var model = QueryTransformer.load(dir.resolve("model"));
         try (var reference = SafetensorsFile.open(dir.resolve("reference.safetensors"));
                 var noGrad = Grad.off()) {
             Tensor image = Tensor.constant(reference.load("vision_last_hidden_state", DataType.FLOAT));
-            Tensor queries = queryTokens.add(Tensor.constant(org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT,
-                    image.size(0), 1, 1)));
-            var out = qformer.forward(queries, (int) queryTokens.size(1), null, image, null);
+            var out = model.forward(image);
             for (int i = 0; i < out.hiddenStates().size(); i++) {
                 assertClose(reference.load("qformer_hidden_states." + i), out.hiddenStates().get(i).data(), 1e-4,
                         "qformer_hidden_states." + i);
