@@ -6,6 +6,7 @@ import org.tiaoyu.qformer.bench.AttentionBench;
 import org.tiaoyu.qformer.bench.BenchResult;
 import org.tiaoyu.qformer.bench.GemmBench;
 import org.tiaoyu.qformer.bench.LinearBench;
+import org.tiaoyu.qformer.bench.OpsBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Spec;
  * taken from flags so the same work can be timed against another implementation.
  */
 @Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class,
+                BenchCommand.OpsKernels.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -25,7 +27,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention)");
+        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, ops)");
     }
 
     /** What every benchmark shares: warm-up and measured runs, flag checks, and the report. */
@@ -148,6 +150,45 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         BenchResult run() {
             return AttentionBench.run(batch, seq, hidden, heads, warmup, steps);
+        }
+    }
+
+    @Command(name = "ops", description = "Forward + backward of exact GELU, LayerNorm and last-axis softmax (fp32).")
+    static final class OpsKernels extends Benchmark {
+        @Option(names = "--rows", defaultValue = "512",
+                description = "Rows (tokens) for GELU and LayerNorm (default ${DEFAULT-VALUE}).")
+        int rows;
+
+        @Option(names = "--hidden", defaultValue = "768",
+                description = "LayerNorm width (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--ffn", defaultValue = "3072", description = "GELU width (default ${DEFAULT-VALUE}).")
+        int ffn;
+
+        @Option(names = "--batch", defaultValue = "8", description = "Softmax batch (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--heads", defaultValue = "12", description = "Softmax heads (default ${DEFAULT-VALUE}).")
+        int heads;
+
+        @Option(names = "--seq", defaultValue = "64",
+                description = "Softmax sequence length: [batch, heads, seq, seq] (default ${DEFAULT-VALUE}).")
+        int seq;
+
+        @Override
+        boolean validShape() {
+            return rows > 0 && hidden > 0 && ffn > 0 && batch > 0 && heads > 0 && seq > 0;
+        }
+
+        @Override
+        String usage() {
+            return "--rows, --hidden, --ffn, --batch, --heads and --seq must be positive";
+        }
+
+        @Override
+        BenchResult run() {
+            return OpsBench.run(rows, hidden, ffn, batch, heads, seq, warmup, steps);
         }
     }
 }

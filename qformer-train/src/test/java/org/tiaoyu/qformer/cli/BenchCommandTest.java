@@ -25,7 +25,9 @@ class BenchCommandTest {
         for (List<String> args : List.of(
                 List.of("bench", "gemm", "--m", "8", "--n", "4", "--k", "2"),
                 List.of("bench", "linear", "--rows", "4", "--in", "3", "--out", "5"),
-                List.of("bench", "attention", "--batch", "2", "--seq", "3", "--hidden", "8", "--heads", "2"))) {
+                List.of("bench", "attention", "--batch", "2", "--seq", "3", "--hidden", "8", "--heads", "2"),
+                List.of("bench", "ops", "--rows", "3", "--hidden", "5", "--ffn", "7", "--batch", "1", "--heads", "2",
+                        "--seq", "3"))) {
             String out = run(0, args.toArray(String[]::new))[0];
             List<String> lines = out.lines().toList();
             var json = new ObjectMapper().readTree(lines.get(lines.size() - 1));
