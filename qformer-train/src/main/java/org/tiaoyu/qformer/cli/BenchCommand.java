@@ -6,6 +6,7 @@ import org.tiaoyu.qformer.bench.AttentionBench;
 import org.tiaoyu.qformer.bench.BenchResult;
 import org.tiaoyu.qformer.bench.GemmBench;
 import org.tiaoyu.qformer.bench.LinearBench;
+import org.tiaoyu.qformer.bench.OpsBench;
 import org.tiaoyu.qformer.bench.Stage1Bench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class,
-            BenchCommand.Stage1.class})
+            BenchCommand.OpsKernels.class, BenchCommand.Stage1.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -27,7 +28,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, stage1)");
+        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, ops, stage1)");
     }
 
     /** What every benchmark shares: warm-up and measured runs, flag checks, and the report. */
@@ -35,11 +36,12 @@ final class BenchCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
-        int warmup;
+        // Defaults are the fields' initial values, so a benchmark may change them in its constructor.
+        @Option(names = "--warmup", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
+        int warmup = 3;
 
-        @Option(names = "--steps", defaultValue = "10", description = "Timed runs (default ${DEFAULT-VALUE}).")
-        int steps;
+        @Option(names = "--steps", description = "Timed runs (default ${DEFAULT-VALUE}).")
+        int steps = 10;
 
         /** Whether the shape flags make sense; {@link #usage()} says what they must be otherwise. */
         abstract boolean validShape();
@@ -153,6 +155,45 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    @Command(name = "ops", description = "Forward + backward of exact GELU, LayerNorm and last-axis softmax (fp32).")
+    static final class OpsKernels extends Benchmark {
+        @Option(names = "--rows", defaultValue = "512",
+                description = "Rows (tokens) for GELU and LayerNorm (default ${DEFAULT-VALUE}).")
+        int rows;
+
+        @Option(names = "--hidden", defaultValue = "768",
+                description = "LayerNorm width (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--ffn", defaultValue = "3072", description = "GELU width (default ${DEFAULT-VALUE}).")
+        int ffn;
+
+        @Option(names = "--batch", defaultValue = "8", description = "Softmax batch (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--heads", defaultValue = "12", description = "Softmax heads (default ${DEFAULT-VALUE}).")
+        int heads;
+
+        @Option(names = "--seq", defaultValue = "64",
+                description = "Softmax sequence length: [batch, heads, seq, seq] (default ${DEFAULT-VALUE}).")
+        int seq;
+
+        @Override
+        boolean validShape() {
+            return rows > 0 && hidden > 0 && ffn > 0 && batch > 0 && heads > 0 && seq > 0;
+        }
+
+        @Override
+        String usage() {
+            return "--rows, --hidden, --ffn, --batch, --heads and --seq must be positive";
+        }
+
+        @Override
+        BenchResult run() {
+            return OpsBench.run(rows, hidden, ffn, batch, heads, seq, warmup, steps);
+        }
+    }
+
     @Command(name = "stage1", description = "One stage-1 training step: ITC + ITM + ITG in LAVIS's four passes, "
             + "backward, AdamW; random image features (defaults: BERT-base Q-Former on ViT-g features).")
     static final class Stage1 extends Benchmark {
@@ -194,6 +235,7 @@ final class BenchCommand implements Callable<Integer> {
 
         Stage1() {
             steps = 5; // a step takes seconds
+            warmup = 1;
         }
 
         @Override

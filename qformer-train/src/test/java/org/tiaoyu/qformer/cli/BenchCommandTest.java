@@ -26,6 +26,8 @@ class BenchCommandTest {
                 List.of("bench", "gemm", "--m", "8", "--n", "4", "--k", "2"),
                 List.of("bench", "linear", "--rows", "4", "--in", "3", "--out", "5"),
                 List.of("bench", "attention", "--batch", "2", "--seq", "3", "--hidden", "8", "--heads", "2"),
+                List.of("bench", "ops", "--rows", "3", "--hidden", "5", "--ffn", "7", "--batch", "1", "--heads", "2",
+                        "--seq", "3"),
                 List.of("bench", "stage1", "--batch", "2", "--layers", "2", "--hidden", "8", "--heads", "2", "--ffn",
                         "16", "--queries", "2", "--text-len", "4", "--image-tokens", "3", "--vision-width", "6",
                         "--vocab", "20", "--steps", "1", "--warmup", "0"))) {

@@ -137,8 +137,24 @@ public final class Ops {
         return Tensor.result(Transforms.log(x.data(), true), "log", g -> x.accumulateOwnedGrad(g.div(x.data())), x);
     }
 
-    /** Exact GELU, {@code x·Φ(x) = x·½(1 + erf(x/√2))} (HF's "gelu"; not the tanh approximation). */
+    /**
+     * Exact GELU, {@code x·Φ(x) = x·½(1 + erf(x/√2))} (HF's "gelu"; not the tanh approximation). FLOAT runs a fused
+     * kernel (Φ to within 1e-7, see {@link FloatKernels}); DOUBLE runs ND4J's exact erf.
+     */
     public static Tensor gelu(Tensor x) {
+        if (FloatKernels.applies(x.data())) {
+            INDArray xd = FloatKernels.dense(x.data());
+            INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+            boolean training = Grad.isEnabled() && x.requiresGrad();
+            INDArray cdf = training ? Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c') : null; // Φ(x)
+            FloatKernels.gelu(xd, y, cdf);
+            return Tensor.result(y, "gelu", g -> {
+                INDArray g2 = floatGrad(g);
+                GradTarget dx = GradTarget.of(x, xd, cdf, g2);
+                FloatKernels.geluBackward(xd, cdf, g2, dx.out(), dx.accumulate());
+                dx.finish();
+            }, x);
+        }
         INDArray cdf = Nd4j.getExecutioner().exec(new Erf(x.data().mul(SQRT1_2))).addi(1.0).muli(0.5);
         INDArray y = x.data().mul(cdf);
         return Tensor.result(y, "gelu", g -> { // dy/dx = Φ(x) + x·φ(x)
@@ -253,10 +269,23 @@ public final class Ops {
 
     // ---------------------------------------------------------------- softmax family
 
+    /**
+     * Softmax along {@code axis} (ND4J's op, which subtracts the maximum first). For FLOAT over the last axis the
+     * backward pass is one fused kernel.
+     */
     public static Tensor softmax(Tensor x, int axis) {
         int ax = axis(x, axis);
         INDArray y = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
         Nd4j.exec(new SoftMax(x.data(), y, ax));
+        if (ax == x.rank() - 1 && FloatKernels.applies(y)) {
+            int n = (int) x.size(ax);
+            return Tensor.result(y, "softmax", g -> { // dx = y ⊙ (g − Σ g⊙y)
+                INDArray g2 = floatGrad(g);
+                GradTarget dx = GradTarget.of(x, y, g2);
+                FloatKernels.softmaxBackward(y, g2, dx.out(), dx.accumulate(), n);
+                dx.finish();
+            }, x);
+        }
         return Tensor.result(y, "softmax", g -> { // dx = y ⊙ (g − Σ g⊙y)
             INDArray dot = g.mul(y).sum(true, ax);
             x.accumulateOwnedGrad(g.sub(dot).muli(y));
@@ -280,7 +309,10 @@ public final class Ops {
 
     // ---------------------------------------------------------------- normalisation
 
-    /** LayerNorm over the last axis with the given epsilon (biased variance, as PyTorch). */
+    /**
+     * LayerNorm over the last axis with the given epsilon (biased variance, as PyTorch). FLOAT runs a fused kernel
+     * each way; DOUBLE runs ND4J's ops.
+     */
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, double eps) {
         long d = x.size(-1);
         if (weight.data().length() != d || bias.data().length() != d) {
@@ -288,6 +320,9 @@ public final class Ops {
                     + weight.data().length() + ", bias " + bias.data().length());
         }
         long rows = x.data().length() / d;
+        if (FloatKernels.applies(x.data(), weight.data(), bias.data())) {
+            return fusedLayerNorm(x, weight, bias, eps, (int) rows, (int) d);
+        }
         INDArray x2 = x.data().reshape('c', rows, d);
         INDArray centered = x2.subColumnVector(x2.mean(true, 1));
         INDArray rstd = Transforms.pow(centered.mul(centered).mean(true, 1).addi(eps), -0.5, false);
@@ -310,6 +345,80 @@ public final class Ops {
                 bias.accumulateOwnedGrad(sumRows(g2).reshape(bias.shape()));
             }
         }, x, weight, bias);
+    }
+
+    /** LayerNorm in one fused kernel each way (FLOAT); mean and 1/std per row are kept for the backward pass. */
+    private static Tensor fusedLayerNorm(Tensor x, Tensor weight, Tensor bias, double eps, int rows, int d) {
+        INDArray x2 = FloatKernels.dense(x.data());
+        INDArray w = FloatKernels.dense(weight.data());
+        INDArray b = FloatKernels.dense(bias.data());
+        INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+        FloatKernels.Moments moments = FloatKernels.layerNorm(x2, w, b, eps, y, rows, d);
+        return Tensor.result(y, "layerNorm", g -> {
+            INDArray g2 = floatGrad(g);
+            GradTarget dx = x.requiresGrad() ? GradTarget.of(x, x2, g2) : null;
+            double[][] sums = FloatKernels.layerNormBackward(x2, w, g2, moments, dx == null ? null : dx.out(),
+                    dx != null && dx.accumulate(), weight.requiresGrad(), bias.requiresGrad(), rows, d);
+            if (dx != null) {
+                dx.finish();
+            }
+            addColumnSums(weight, sums[0]);
+            addColumnSums(bias, sums[1]);
+        }, x, weight, bias);
+    }
+
+    /** Adds column sums a kernel computed (in double) to a parameter's gradient. */
+    private static void addColumnSums(Tensor p, double[] sums) {
+        if (sums == null || !p.requiresGrad()) {
+            return;
+        }
+        boolean accumulate = p.grad() != null;
+        INDArray target = p.gradForWrite();
+        if (target.dataType() == DataType.FLOAT && FloatKernels.isDense(target)) {
+            FloatKernels.writeSums(sums, target, accumulate);
+            return;
+        }
+        INDArray values = Nd4j.createFromArray(sums).reshape(p.shape()).castTo(target.dataType());
+        if (accumulate) {
+            target.addi(values);
+        } else {
+            target.assign(values);
+        }
+    }
+
+    /** An output gradient as a dense FLOAT array, for the kernels. */
+    private static INDArray floatGrad(INDArray g) {
+        return FloatKernels.dense(g.dataType() == DataType.FLOAT ? g : g.castTo(DataType.FLOAT));
+    }
+
+    /**
+     * Where a kernel writes an input's gradient: straight into the input's gradient array (adding to what is there,
+     * or overwriting when nothing is), so no temporary is made; through a temporary when that array is not dense
+     * FLOAT or shares memory with what the kernel reads.
+     */
+    private record GradTarget(INDArray target, INDArray out, boolean hadGradient, boolean accumulate) {
+        static GradTarget of(Tensor x, INDArray... reads) {
+            boolean hadGradient = x.grad() != null;
+            INDArray target = x.gradForWrite();
+            boolean direct = target.dataType() == DataType.FLOAT && FloatKernels.isDense(target);
+            for (INDArray read : reads) {
+                direct &= !FloatKernels.overlaps(target, read);
+            }
+            INDArray out = direct ? target : Nd4j.createUninitialized(DataType.FLOAT, x.shape(), 'c');
+            return new GradTarget(target, out, hadGradient, direct && hadGradient);
+        }
+
+        /** Moves the result into the gradient array when it went through a temporary. */
+        void finish() {
+            if (out == target) {
+                return;
+            }
+            if (hadGradient) {
+                target.addi(out);
+            } else {
+                target.assign(out);
+            }
+        }
     }
 
     /** {@code x / max(‖x‖₂, eps)} along {@code axis}, as {@code torch.nn.functional.normalize}. */
