@@ -8,9 +8,10 @@ import java.util.Map;
 
 /**
  * Timings of one benchmark: milliseconds per unit of work (one training step, one batch, one call), the effective
- * GFLOP/s from the unit's analytic matrix-product FLOPs, and the process's peak resident memory (DESIGN §7).
+ * GFLOP/s from the unit's analytic matrix-product FLOPs, and the process's peak resident memory (DESIGN §7) and
+ * its resident memory after the last run (the steady state, without the first run's learning of an arena's size).
  */
-public record BenchResult(String name, double[] millis, double flopsPerUnit, long peakRssMb,
+public record BenchResult(String name, double[] millis, double flopsPerUnit, long peakRssMb, long endRssMb,
         Map<String, Object> details) {
 
     public double median() {
@@ -42,6 +43,7 @@ public record BenchResult(String name, double[] millis, double flopsPerUnit, lon
         json.put("max_ms", round(max()));
         json.put("gflops", round(gflops()));
         json.put("peak_rss_mb", peakRssMb);
+        json.put("end_rss_mb", endRssMb);
         json.putAll(details);
         try {
             return new ObjectMapper().writeValueAsString(json);

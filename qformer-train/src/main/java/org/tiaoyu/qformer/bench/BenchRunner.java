@@ -33,7 +33,7 @@ public final class BenchRunner {
             millis[i] = (System.nanoTime() - start) / 1e6;
             LOG.info("{} run {}/{}: {} ms", name, i + 1, steps, String.format("%.2f", millis[i]));
         }
-        return new BenchResult(name, millis, flopsPerUnit, peakRssMb(), details);
+        return new BenchResult(name, millis, flopsPerUnit, memoryMb("VmHWM:"), memoryMb("VmRSS:"), details);
     }
 
     private static void step(String name, Runnable unit) {
@@ -42,11 +42,14 @@ public final class BenchRunner {
         }
     }
 
-    /** Peak resident set size (heap, off-heap arrays and native libraries), from /proc on Linux; -1 elsewhere. */
-    static long peakRssMb() {
+    /**
+     * Resident memory (heap, off-heap arrays and native libraries) from /proc on Linux: {@code VmHWM:} the peak,
+     * {@code VmRSS:} now; -1 elsewhere.
+     */
+    static long memoryMb(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
                 }
             }

@@ -110,7 +110,8 @@ public final class Stage1Bench {
         details.put("gflop_done", Math.round(s.flopsDone() / 1e8) / 10.0);
         details.put("parameters", model.parameterCount());
         details.put("shape", s);
-        return new BenchResult(timed.name(), timed.millis(), timed.flopsPerUnit(), timed.peakRssMb(), details);
+        return new BenchResult(timed.name(), timed.millis(), timed.flopsPerUnit(), timed.peakRssMb(), timed.endRssMb(),
+                details);
     }
 
     private static Stage1Loss.Batch randomBatch(Shape s, Rng rng) {
