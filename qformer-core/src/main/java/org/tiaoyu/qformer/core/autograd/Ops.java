@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.tiaoyu.qformer.core.DenseArrays;
 
 /**
  * The differentiable ops (DESIGN §2), in the spirit of {@code torch.nn.functional}: each method computes its forward
@@ -517,7 +518,7 @@ public final class Ops {
 
     /** {@code target[rows[i]] += source[i]} over rows of {@code rowLength} elements, in one pass over the buffers. */
     private static void scatterAddRows(INDArray target, INDArray source, int[] rows, long rowLength) {
-        INDArray src = isDense(source) ? source : source.dup('c');
+        INDArray src = DenseArrays.isDenseC(source) ? source : source.dup('c');
         int t0 = (int) target.offset();
         int s0 = (int) src.offset();
         int width = (int) rowLength;
@@ -540,17 +541,6 @@ public final class Ops {
         }
     }
 
-    /** Whether the array's elements lie contiguously in c order from its offset, so flat buffer indices work. */
-    static boolean isDense(INDArray a) {
-        long expected = 1;
-        for (int i = a.rank() - 1; i >= 0; i--) {
-            if (a.size(i) != 1 && a.stride(i) != expected) {
-                return false;
-            }
-            expected *= a.size(i);
-        }
-        return true;
-    }
 
     /** Embedding lookup: {@code weight[ids]} with shape ids.shape + [dim]; ids is any integer array. */
     public static Tensor embedding(Tensor weight, INDArray ids) {

@@ -2,6 +2,7 @@ package org.tiaoyu.qformer.core.autograd;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.DenseArrays;
 
 /**
  * A seeded, counter-based random generator (SplitMix64 over {@code seed + counter}) whose whole state is two longs,
@@ -75,7 +76,7 @@ public final class Rng {
     }
 
     private static void requireDense(INDArray a) {
-        if (!Ops.isDense(a)) {
+        if (!DenseArrays.isDenseC(a)) {
             throw new IllegalArgumentException("needs a dense c-order array, got " + a.shapeInfoToString());
         }
     }

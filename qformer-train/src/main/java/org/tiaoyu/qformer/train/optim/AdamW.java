@@ -19,6 +19,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.DenseArrays;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -398,26 +399,13 @@ public final class AdamW {
         if (type != DataType.FLOAT && type != DataType.DOUBLE) {
             throw new IllegalArgumentException("AdamW updates FLOAT or DOUBLE parameters; " + name + " is " + type);
         }
-        if (!isDenseC(array)) {
+        if (!DenseArrays.isDenseC(array)) {
             throw new IllegalArgumentException("AdamW needs dense C-order arrays; " + name + " has shape "
                     + Arrays.toString(array.shape()) + " and strides " + Arrays.toString(array.stride()));
         }
         if (array.length() * type.width() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(name + " is over 2 GiB, more than one buffer can address");
         }
-    }
-
-    private static boolean isDenseC(INDArray array) {
-        long[] shape = array.shape();
-        long[] stride = array.stride();
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && stride[i] != expected) { // a dimension of size 1 may carry any stride
-                return false;
-            }
-            expected *= shape[i];
-        }
-        return true;
     }
 
     private static void require(boolean condition, String message) {

@@ -9,6 +9,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.DenseArrays;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -24,23 +25,6 @@ final class ArrayBytes {
     private static final int WRITE_CHUNK = 1 << 26;
 
     private ArrayBytes() {
-    }
-
-    /** @return true if the array's elements lie in memory in C order with no gaps (empty arrays count) */
-    static boolean isDenseC(INDArray array) {
-        if (array.isEmpty()) {
-            return true;
-        }
-        long[] shape = array.shape();
-        long[] stride = array.stride();
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && stride[i] != expected) { // a dimension of size 1 may carry any stride
-                return false;
-            }
-            expected *= shape[i];
-        }
-        return true;
     }
 
     /**
@@ -83,7 +67,7 @@ final class ArrayBytes {
             return;
         }
         INDArray dense = array;
-        if (!isDenseC(array)) {
+        if (!DenseArrays.isDenseC(array)) {
             try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                 dense = array.dup('c');
             }

@@ -17,6 +17,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.DenseArrays;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,7 +204,7 @@ public final class SafetensorsFile implements AutoCloseable {
                     + Arrays.toString(destination.shape()));
         }
         DType.of(destination.dataType()); // throws for types safetensors cannot hold
-        if (ArrayBytes.isDenseC(destination)) {
+        if (DenseArrays.isDenseC(destination)) {
             copy(t, pieces(name), destination);
         } else {
             try (INDArray dense = load(name, destination.dataType())) {
