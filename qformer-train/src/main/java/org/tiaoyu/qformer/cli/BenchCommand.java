@@ -35,8 +35,17 @@ final class BenchCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", paramLabel = "<warmup>",
+                description = "Untimed runs first (default 3; 20 for ops).")
+        Integer warmupFlag;
+
+        /** Untimed runs: the flag, or the benchmark's default. */
         int warmup;
+
+        /** Untimed runs when the flag is not given. */
+        int defaultWarmup() {
+            return 3;
+        }
 
         @Option(names = "--steps", defaultValue = "10", description = "Timed runs (default ${DEFAULT-VALUE}).")
         int steps;
@@ -50,6 +59,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            warmup = warmupFlag != null ? warmupFlag : defaultWarmup();
             if (steps < 1 || warmup < 0) {
                 throw new ParameterException(spec.commandLine(), "--steps must be >= 1 and --warmup >= 0");
             }
@@ -184,6 +194,12 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         String usage() {
             return "--rows, --hidden, --ffn, --batch, --heads and --seq must be positive";
+        }
+
+        /** The kernels are plain Java: the JIT needs some 15 runs to compile their loops vectorized. */
+        @Override
+        int defaultWarmup() {
+            return 20;
         }
 
         @Override
