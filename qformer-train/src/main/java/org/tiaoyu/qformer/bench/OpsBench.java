@@ -40,6 +40,7 @@ public final class OpsBench {
         details.put("gelu_shape", rows + "x" + ffn);
         details.put("layernorm_shape", rows + "x" + hidden);
         details.put("softmax_shape", batch + "x" + heads + "x" + seq + "x" + seq);
+        details.put("warmup", warmup);
 
         BenchResult gelu = time("gelu", warmup, steps, () -> {
             geluIn.zeroGrad();

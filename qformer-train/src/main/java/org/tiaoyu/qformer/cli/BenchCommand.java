@@ -188,6 +188,10 @@ final class BenchCommand implements Callable<Integer> {
             return "--rows, --hidden, --ffn, --batch, --heads and --seq must be positive";
         }
 
+        OpsKernels() {
+            warmup = 20; // the JIT needs about 15 runs to compile the kernels
+        }
+
         @Override
         BenchResult run() {
             return OpsBench.run(rows, hidden, ffn, batch, heads, seq, warmup, steps);

@@ -26,9 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * 1.2e-7 everywhere, measured 1.05e-7, so erf's absolute error is below 8.3e-8 before fp32 rounding), and near 0
  * from erf's Taylor series. Evaluated in fp32, Φ is within 1e-7 of the exact value (measured 9.6e-8; erf within
  * 2e-7, a third of which is Φ's own rounding to fp32), GELU's slope within 1.6e-7, and Φ's negative tail keeps its
- * relative accuracy (1e-5: exp's argument is rounded) where {@code 1 + erf(x)} would cancel. LayerNorm's row statistics add
- * fp32 blocks of eight in double (corrected two-pass mean); its weight gradient is summed in double and its bias
- * gradient with Kahan compensation, so the sums over many rows match a double computation.
+ * relative accuracy (1e-5: exp's argument is rounded) where {@code 1 + erf(x)} would cancel. LayerNorm's row
+ * statistics add fp32 blocks of eight in double (corrected two-pass mean); its weight gradient is summed in double
+ * and its bias gradient with Kahan compensation, so the sums over many rows match a double computation.
  */
 final class FloatKernels {
 
