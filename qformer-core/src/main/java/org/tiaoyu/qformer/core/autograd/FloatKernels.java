@@ -5,6 +5,7 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.DenseArrays;
 
 /**
  * Fused fp32 kernels for the ops ND4J is slow at: exact GELU (forward and backward), LayerNorm (forward and
@@ -77,22 +78,9 @@ final class FloatKernels {
         static final boolean BACKEND = Nd4j.getEnvironment().isCPU();
     }
 
-    /** Whether {@code a}'s elements lie in its buffer in c order without gaps (size-1 axes may have any stride). */
-    static boolean isDense(INDArray a) {
-        long expected = 1;
-        for (int i = a.rank() - 1; i >= 0; i--) {
-            long size = a.size(i);
-            if (size != 1 && a.stride(i) != expected) {
-                return false;
-            }
-            expected *= size;
-        }
-        return true;
-    }
-
     /** {@code a} itself when dense in c order, else a c-order copy. */
     static INDArray dense(INDArray a) {
-        return isDense(a) ? a : a.dup('c');
+        return DenseArrays.isDenseC(a) ? a : a.dup('c');
     }
 
     /** Whether the memory of two dense arrays overlaps (an output must not be one of the inputs). */
@@ -105,7 +93,7 @@ final class FloatKernels {
     /** A dense FLOAT array's memory: element i of its c-order flattening is {@code buffer.get(base + i)}. */
     private record Flat(FloatBuffer buffer, int base) {
         static Flat of(INDArray a) {
-            if (!isDense(a)) {
+            if (!DenseArrays.isDenseC(a)) {
                 throw new IllegalArgumentException("kernel array is not dense in c order");
             }
             FloatBuffer buffer = a.data().asNioFloat();

@@ -375,7 +375,7 @@ public final class Ops {
         }
         boolean accumulate = p.grad() != null;
         INDArray target = p.gradForWrite();
-        if (target.dataType() == DataType.FLOAT && FloatKernels.isDense(target)) {
+        if (target.dataType() == DataType.FLOAT && DenseArrays.isDenseC(target)) {
             FloatKernels.writeSums(sums, target, accumulate);
             return;
         }
@@ -401,7 +401,7 @@ public final class Ops {
         static GradTarget of(Tensor x, INDArray... reads) {
             boolean hadGradient = x.grad() != null;
             INDArray target = x.gradForWrite();
-            boolean direct = target.dataType() == DataType.FLOAT && FloatKernels.isDense(target);
+            boolean direct = target.dataType() == DataType.FLOAT && DenseArrays.isDenseC(target);
             for (INDArray read : reads) {
                 direct &= !FloatKernels.overlaps(target, read);
             }
