@@ -16,6 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erfc;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.DenseArrays;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -285,10 +286,10 @@ class FloatKernelsTest {
         INDArray a = Nd4j.create(DataType.FLOAT, 10, 4);
         INDArray rows = a.get(NDArrayIndex.interval(2, 5), NDArrayIndex.all());
         INDArray other = a.get(NDArrayIndex.interval(5, 10), NDArrayIndex.all());
-        assertTrue(FloatKernels.isDense(rows));
+        assertTrue(DenseArrays.isDenseC(rows));
         assertTrue(FloatKernels.overlaps(a, rows));
         assertFalse(FloatKernels.overlaps(rows, other));
-        assertFalse(FloatKernels.isDense(a.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3))));
+        assertFalse(DenseArrays.isDenseC(a.get(NDArrayIndex.all(), NDArrayIndex.interval(1, 3))));
         // a row slice with an offset is read at the right place
         INDArray values = Nd4j.arange(40).castTo(DataType.FLOAT).reshape(10, 4);
         assertArrayEquals(new float[] {8, 9, 10, 11, 12, 13, 14, 15}, FloatKernels.floats(values.get(
