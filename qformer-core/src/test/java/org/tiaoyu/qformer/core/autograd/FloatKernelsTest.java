@@ -16,8 +16,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erfc;
 import org.nd4j.linalg.factory.Nd4j;
-import org.tiaoyu.qformer.core.DenseArrays;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tiaoyu.qformer.core.DenseArrays;
 
 /**
  * The fused fp32 kernels against the DOUBLE path (ND4J's exact ops, which the finite-difference checks cover): forward
