@@ -59,8 +59,8 @@ public final class Blip2VisionTower extends Module implements VisionTower {
         } else if (read instanceof VisionConfig vision) {
             config = vision;
         } else {
-            throw new BadInputException(modelDir + ": not a BLIP-2 model or vision model (" + read.getClass()
-                    .getSimpleName() + ")");
+            throw new BadInputException(modelDir + ": not a BLIP-2 or BLIP-2 vision model (model_type "
+                    + "blip-2 or blip_2_vision_model)");
         }
         try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {
             String splitBias = TowerCheckpoint.prefix(checkpoint) + "encoder.layers.0.self_attn.q_bias";

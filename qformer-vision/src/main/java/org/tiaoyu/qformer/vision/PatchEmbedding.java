@@ -1,5 +1,6 @@
 package org.tiaoyu.qformer.vision;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.autograd.Ops;
@@ -31,7 +32,7 @@ public final class PatchEmbedding extends Module {
         long channels = weight.size(1);
         if (pixels.rank() != 4 || pixels.size(1) != channels) {
             throw new IllegalArgumentException("pixel values must be [batch, " + channels + ", height, width], got "
-                    + java.util.Arrays.toString(pixels.shape()));
+                    + Arrays.toString(pixels.shape()));
         }
         long b = pixels.size(0);
         long h = pixels.size(2) / patchSize;

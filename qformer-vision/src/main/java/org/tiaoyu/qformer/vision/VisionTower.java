@@ -14,6 +14,7 @@ public interface VisionTower {
     VisionOutput forward(Tensor pixelValues);
 
     /** {@link #forward} under {@link Grad#off()}: inference, no graph kept. */
+    @SuppressWarnings("try") // the scope is only entered and left
     default VisionOutput encode(Tensor pixelValues) {
         try (var noGrad = Grad.off()) {
             return forward(pixelValues);
