@@ -1,0 +1,26 @@
+package org.tiaoyu.qformer.vision;
+
+import org.tiaoyu.qformer.core.autograd.Grad;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+
+/** A ViT image encoder ({@link Blip2VisionTower}, {@link ClipVisionTower}): pixels in, patch features out. */
+public interface VisionTower {
+
+    /**
+     * Runs the tower, recording the graph when gradients are on and the parameters are not frozen.
+     *
+     * @param pixelValues [B, C, S, S], normalised as the model's image processor does
+     */
+    VisionOutput forward(Tensor pixelValues);
+
+    /** {@link #forward} under {@link Grad#off()}: inference, no graph kept. */
+    @SuppressWarnings("try") // the scope is only entered and left
+    default VisionOutput encode(Tensor pixelValues) {
+        try (var noGrad = Grad.off()) {
+            return forward(pixelValues);
+        }
+    }
+
+    /** Width D of the features. */
+    int hiddenSize();
+}
