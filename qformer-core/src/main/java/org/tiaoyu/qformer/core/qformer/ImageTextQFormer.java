@@ -176,6 +176,19 @@ public final class ImageTextQFormer extends Module {
         return Ops.l2Normalize(textProjection.forward(cls), -1, 1e-12);
     }
 
+    /**
+     * The ITC similarity of every image with every text: the best query's dot product of the normalised features,
+     * [B_image, B_text] from image features [B_image, Q, E] and text features [B_text, E] (LAVIS's
+     * {@code sim_q2t.max(-1)}; HF's retrieval logits without temperature).
+     */
+    public static Tensor imageTextSimilarity(Tensor imageFeats, Tensor textFeat) {
+        long images = imageFeats.size(0);
+        long queries = imageFeats.size(1);
+        Tensor perQuery = Ops.matmul(imageFeats.reshape(images * queries, -1), textFeat, false, true, 1.0)
+                .reshape(images, queries, textFeat.size(0));                    // [B_image, Q, B_text]
+        return Ops.max(perQuery, 1);
+    }
+
     /** ITM logits [B, 2]: {@code itm_head} on each query row of a joint pass, averaged over the queries. */
     public Tensor itmLogits(Output jointPass) {
         Tensor queryRows = jointPass.lastHiddenState().slice(1, 0, numQueries());

@@ -145,10 +145,7 @@ public final class Stage1Loss {
 
     private Itc itc(Tensor imageFeats, Tensor textFeat) {
         long b = imageFeats.size(0);
-        long q = imageFeats.size(1);
-        // sim_q2t[i, t, q] = image_feats[i, q] · text_feat[t]; max over the queries.
-        Tensor perQuery = Ops.matmul(imageFeats.reshape(b * q, -1), textFeat, false, true, 1.0).reshape(b, q, b);
-        Tensor best = Ops.max(perQuery, 1);                                    // [B_image, B_text]
+        Tensor best = ImageTextQFormer.imageTextSimilarity(imageFeats, textFeat);   // [B_image, B_text]
         Tensor simI2t = best.div(model.temp);
         Tensor simT2i = best.transpose(0, 1).div(model.temp);                  // sim_t2q's max is the same number
         long[] targets = new long[(int) b];
