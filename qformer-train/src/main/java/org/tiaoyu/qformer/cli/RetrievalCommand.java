@@ -29,7 +29,7 @@ final class RetrievalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Blip2ImageTextRetrieval retrieval = Blip2ImageTextRetrieval.load(model);
-        int size = retrieval.vision.config.imageSize();
+        int size = retrieval.vision.imageSize();
         INDArray pixels;
         INDArray ids;
         INDArray mask;

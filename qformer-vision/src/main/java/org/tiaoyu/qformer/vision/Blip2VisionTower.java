@@ -90,4 +90,9 @@ public final class Blip2VisionTower extends Module implements VisionTower {
     public int hiddenSize() {
         return config.hiddenSize();
     }
+
+    @Override
+    public int imageSize() {
+        return config.imageSize();
+    }
 }

@@ -75,4 +75,9 @@ public final class ClipVisionTower extends Module implements VisionTower {
     public int hiddenSize() {
         return config.hiddenSize();
     }
+
+    @Override
+    public int imageSize() {
+        return config.imageSize();
+    }
 }

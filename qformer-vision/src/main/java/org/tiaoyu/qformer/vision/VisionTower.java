@@ -23,4 +23,7 @@ public interface VisionTower {
 
     /** Width D of the features. */
     int hiddenSize();
+
+    /** The image size S the tower takes (its position embeddings are for S × S). */
+    int imageSize();
 }

@@ -1,0 +1,92 @@
+package org.tiaoyu.qformer.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.autograd.Grad;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.config.Blip2Config;
+import org.tiaoyu.qformer.core.config.ClipVisionConfig;
+import org.tiaoyu.qformer.core.config.ModelConfig;
+import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
+import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
+import org.tiaoyu.qformer.core.nn.Linear;
+import org.tiaoyu.qformer.core.nn.StateDict;
+import org.tiaoyu.qformer.core.qformer.QFormerModel;
+import org.tiaoyu.qformer.core.qformer.QueryTransformer;
+import org.tiaoyu.qformer.vision.Blip2VisionTower;
+import org.tiaoyu.qformer.vision.ClipVisionTower;
+import org.tiaoyu.qformer.vision.VisionOutput;
+import org.tiaoyu.qformer.vision.VisionTower;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qformer forward} (DESIGN §5): every intermediate output of a model directory for given inputs. On a
+ * vision-only directory ({@code CLIPVisionModel}, {@code Blip2VisionModel}) the {@code vision_*} tensors with HF's
+ * meaning for that class; on a BLIP-2 directory also the Q-Former's hidden states and the language projection. The
+ * language model's outputs ({@code lm_*}) are not written yet: the language models are still to come.
+ */
+@Command(name = "forward", description = "Write every intermediate output of a model for given pixel values.")
+final class ForwardCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "A model directory.")
+    private Path model;
+
+    @Option(names = "--inputs", required = true, paramLabel = "IN",
+            description = "Safetensors with pixel_values [B,3,S,S] (other inputs are ignored for now).")
+    private Path inputs;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Safetensors file to write.")
+    private Path out;
+
+    @Override
+    public Integer call() {
+        ModelConfig config = ModelConfig.read(model);
+        VisionTower vision = config instanceof ClipVisionConfig ? ClipVisionTower.load(model, false)
+                : Blip2VisionTower.load(model);
+        INDArray pixels;
+        try (InputTensors in = new InputTensors(inputs)) {
+            int size = vision.imageSize();
+            pixels = in.require("pixel_values", DataType.FLOAT, -1, 3, size, size);
+        }
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        try (var noGrad = Grad.off()) {
+            VisionOutput v = vision.encode(Tensor.constant(pixels));
+            tensors.put("vision_last_hidden_state", v.lastHiddenState().data());
+            tensors.put("vision_pooler_output", v.poolerOutput().data());
+            putAll(tensors, "vision_hidden_states.", v.hiddenStates());
+            if (config instanceof Blip2Config blip2) {
+                QueryTransformer queries = QueryTransformer.load(model);
+                QFormerModel.Output q = queries.forward(v.lastHiddenState());
+                putAll(tensors, "qformer_hidden_states.", q.hiddenStates());
+                tensors.put("qformer_last_hidden_state", q.lastHiddenState().data());
+                tensors.put("language_projection_output",
+                        languageProjection(blip2).forward(q.lastHiddenState()).data());
+            }
+        }
+        tensors.replaceAll((name, array) -> array.dup('c'));
+        SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
+        return ExitStatus.OK;
+    }
+
+    /** HF's {@code language_projection}: Q-Former width → the language model's input embedding width. */
+    private Linear languageProjection(Blip2Config config) {
+        Linear projection = new Linear(config.qformer().hiddenSize(), config.text().inputEmbeddingSize(), true,
+                DataType.FLOAT);
+        try (Checkpoint checkpoint = Checkpoint.open(model)) {
+            StateDict.load(projection, checkpoint, "language_projection.", true);
+        }
+        return projection;
+    }
+
+    private static void putAll(Map<String, INDArray> tensors, String prefix, List<Tensor> states) {
+        for (int i = 0; i < states.size(); i++) {
+            tensors.put(prefix + i, states.get(i).data());
+        }
+    }
+}
