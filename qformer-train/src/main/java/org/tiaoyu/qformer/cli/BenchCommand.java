@@ -8,6 +8,7 @@ import org.tiaoyu.qformer.bench.GemmBench;
 import org.tiaoyu.qformer.bench.LinearBench;
 import org.tiaoyu.qformer.bench.OpsBench;
 import org.tiaoyu.qformer.bench.Stage1Bench;
+import org.tiaoyu.qformer.bench.VisionBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class,
-            BenchCommand.OpsKernels.class, BenchCommand.Stage1.class})
+            BenchCommand.OpsKernels.class, BenchCommand.Stage1.class, BenchCommand.Vision.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -28,7 +29,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, ops, stage1)");
+        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, ops, stage1, vision)");
     }
 
     /** What every benchmark shares: warm-up and measured runs, flag checks, and the report. */
@@ -258,6 +259,37 @@ final class BenchCommand implements Callable<Integer> {
         BenchResult run() {
             return Stage1Bench.run(new Stage1Bench.Shape(batch, layers, hidden, heads, ffn, queries, textLength,
                     imageTokens, visionWidth, crossFrequency, vocab, 256), warmup, steps);
+        }
+    }
+
+    @Command(name = "vision", description = "One batch through a frozen ViT at 224 px in inference mode (random "
+            + "weights): images per second.")
+    static final class Vision extends Benchmark {
+        @Option(names = "--shape", defaultValue = "VIT_G_14",
+                description = "VIT_L_14 or VIT_G_14 (default ${DEFAULT-VALUE}).")
+        VisionBench.Shape shape;
+
+        @Option(names = "--batch", defaultValue = "8", description = "Images per batch (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        Vision() {
+            steps = 3; // a ViT-g batch takes seconds
+            warmup = 1;
+        }
+
+        @Override
+        boolean validShape() {
+            return batch > 0;
+        }
+
+        @Override
+        String usage() {
+            return "--batch must be positive";
+        }
+
+        @Override
+        BenchResult run() {
+            return VisionBench.run(shape, batch, warmup, steps);
         }
     }
 }
