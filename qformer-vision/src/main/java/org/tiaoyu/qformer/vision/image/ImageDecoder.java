@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -34,14 +35,19 @@ import org.tiaoyu.qformer.core.BadInputException;
  *   <li>the EXIF orientation of a JPEG is applied ({@link ExifOrientation}).</li>
  * </ul>
  *
- * <p>Every problem (no such file, a directory, an empty, truncated or unrecognised file, a JPEG the decoder warns
- * about) is a {@link BadInputException} whose message starts with the file's path. A truncated JPEG is an error,
- * as in Pillow without {@code LOAD_TRUNCATED_IMAGES}.
+ * <p>Every problem (no such file, a directory, an empty, truncated, corrupt or unrecognised file) is a
+ * {@link BadInputException} whose message starts with the file's path. A truncated JPEG is an error, as in Pillow
+ * without {@code LOAD_TRUNCATED_IMAGES}.
  */
 public final class ImageDecoder {
 
     /** Pillow refuses images above twice {@code Image.MAX_IMAGE_PIXELS} ({@code DecompressionBombError}). */
     static final long MAX_PIXELS = 2L * (1024 * 1024 * 1024 / 4 / 3);
+
+    /** The JPEG reader's warnings about missing data: its own, libjpeg's {@code JWRN_JPEG_EOF} and
+     *  {@code JWRN_HIT_MARKER}. */
+    private static final List<String> TRUNCATED = List.of("Truncated File", "Premature end of JPEG file",
+            "Corrupt JPEG data: premature end of data segment");
 
     private ImageDecoder() {
     }
@@ -80,9 +86,16 @@ public final class ImageDecoder {
                 throw new BadInputException(file + ": not an image in a format we can read (PNG, JPEG, BMP, GIF)");
             }
             ImageReader reader = readers.next();
-            String format = reader.getFormatName().toUpperCase(java.util.Locale.ROOT);
+            String format = reader.getFormatName().toUpperCase(Locale.ROOT);
+            // The JPEG reader reports missing data only as a warning and fills the rest in gray; Pillow raises
+            // "image file is truncated" there. Other warnings (extraneous bytes and the like) Pillow ignores, and so
+            // do we.
             List<String> warnings = new ArrayList<>();
-            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            reader.addIIOReadWarningListener((source, warning) -> {
+                if (TRUNCATED.stream().anyMatch(warning::startsWith)) {
+                    warnings.add(warning);
+                }
+            });
             try {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
@@ -98,10 +111,9 @@ public final class ImageDecoder {
             } finally {
                 reader.dispose();
             }
+        } catch (BadInputException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
-            if (e instanceof BadInputException bad) {
-                throw bad;
-            }
             // ImageIO reports truncated or corrupt data as IIOException, and some decoders as runtime exceptions.
             throw new BadInputException(file + ": cannot decode image: " + describe(e), e);
         }
