@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
             HelpCommand.class,
             BenchCommand.class,
             InspectCommand.class,
+            PreprocessCommand.class,
             Stage1LossesCommand.class,
         })
 public final class QFormerCommand implements Callable<Integer> {
