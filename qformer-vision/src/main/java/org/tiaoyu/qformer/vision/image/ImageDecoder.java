@@ -107,7 +107,7 @@ public final class ImageDecoder {
                 if (!warnings.isEmpty()) {
                     throw new BadInputException(file + ": damaged " + format + ": " + warnings.get(0));
                 }
-                return toRgb(file, format, image);
+                return toRgb(file, format, image, hasAlphaChannel(bytes, image));
             } finally {
                 reader.dispose();
             }
@@ -128,8 +128,19 @@ public final class ImageDecoder {
         return message.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
+    /**
+     * Whether the file stores an alpha channel. For a PNG this is its IHDR colour type (4 or 6), not what the
+     * decoded image has: the JDK's reader turns a {@code tRNS} chunk into an alpha channel, while Pillow keeps a
+     * 16-bit grayscale image with {@code tRNS} in mode {@code I;16}.
+     */
+    private static boolean hasAlphaChannel(byte[] file, BufferedImage image) {
+        boolean png = file.length > 25 && (file[0] & 0xff) == 0x89 && file[1] == 'P' && file[2] == 'N'
+                && file[3] == 'G';
+        return png ? (file[25] & 4) != 0 : image.getColorModel().hasAlpha();
+    }
+
     /** Pillow's {@code convert("RGB")} applied to the decoded samples. */
-    private static RgbImage toRgb(Path file, String format, BufferedImage image) {
+    private static RgbImage toRgb(Path file, String format, BufferedImage image, boolean alphaChannel) {
         ColorModel cm = image.getColorModel();
         Raster raster = image.getRaster();
         int width = image.getWidth();
@@ -165,7 +176,7 @@ public final class ImageDecoder {
             for (int x = 0, q = y * width * 3; x < width; x++, q += 3) {
                 int p = x * bands; // the colour samples come first, alpha (if any) last
                 if (gray) {
-                    byte v = (byte) to8Bits(row[p], bits, !cm.hasAlpha());
+                    byte v = (byte) to8Bits(row[p], bits, !alphaChannel);
                     rgb[q] = v;
                     rgb[q + 1] = v;
                     rgb[q + 2] = v;

@@ -102,6 +102,47 @@ class ImageDecoderTest {
         RgbImage g = ImageDecoder.read(write("gray16.png", gray, "png"));
         assertArrayEquals(new byte[] {7, 7, 7, (byte) 255, (byte) 255, (byte) 255, (byte) 255, (byte) 255,
             (byte) 255}, g.rgb());
+        // Grayscale with alpha: the high byte (LA;16B), alpha dropped.
+        ComponentColorModel grayAlpha = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_GRAY), true,
+                false, Transparency.TRANSLUCENT, DataBuffer.TYPE_USHORT);
+        WritableRaster la = grayAlpha.createCompatibleWritableRaster(1, 1);
+        la.setPixel(0, 0, new int[] {0x1234, 0});
+        RgbImage ga = ImageDecoder.read(write("la16.png", new BufferedImage(grayAlpha, la, false, null), "png"));
+        assertArrayEquals(new byte[] {0x12, 0x12, 0x12}, ga.rgb());
+    }
+
+    @Test
+    void sixteenBitGrayWithTrnsIsStillClipped() throws IOException {
+        // IHDR: 3x1, 16 bits, colour type 0; tRNS marks 0x1234 transparent; one scanline, filter 0.
+        byte[] ihdr = ByteBuffer.allocate(13).putInt(3).putInt(1).put((byte) 16).put((byte) 0).array();
+        byte[] trns = {0x12, 0x34};
+        byte[] scanline = {0, 0, 7, 0, (byte) 255, 0x12, 0x34};
+        Path file = Files.write(dir.resolve("gray16-trns.png"), png(ihdr, trns, scanline));
+        assertArrayEquals(new byte[] {7, 7, 7, (byte) 255, (byte) 255, (byte) 255, (byte) 255, (byte) 255,
+            (byte) 255}, ImageDecoder.read(file).rgb());
+    }
+
+    /** A PNG file with the given IHDR, tRNS and uncompressed scanlines. */
+    private static byte[] png(byte[] ihdr, byte[] trns, byte[] scanlines) throws IOException {
+        ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+        try (var z = new java.util.zip.DeflaterOutputStream(compressed)) {
+            z.write(scanlines);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        for (Object[] chunk : new Object[][] {{"IHDR", ihdr}, {"tRNS", trns}, {"IDAT", compressed.toByteArray()},
+            {"IEND", new byte[0]}}) {
+            byte[] type = ((String) chunk[0]).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] data = (byte[]) chunk[1];
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(type);
+            crc.update(data);
+            out.write(ByteBuffer.allocate(4).putInt(data.length).array());
+            out.write(type);
+            out.write(data);
+            out.write(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+        }
+        return out.toByteArray();
     }
 
     @Test
