@@ -74,7 +74,7 @@ public final class ImageDecoder {
             throw new BadInputException(file + ": no such file", e);
         } catch (AccessDeniedException e) {
             throw new BadInputException(file + ": permission denied", e);
-        } catch (IOException | OutOfMemoryError e) {
+        } catch (IOException | OutOfMemoryError e) { // readAllBytes: OutOfMemoryError above 2 GiB
             throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
         }
         if (bytes.length == 0) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.tiaoyu.qformer.core.BadInputException;
 
@@ -167,7 +168,7 @@ public record ImageProcessorConfig(int height, int width, boolean doResize, int 
         if (!v.isArray()) {
             throw new IllegalArgumentException(field + " must be a list of numbers, got " + v);
         }
-        java.util.ArrayList<Double> values = new java.util.ArrayList<>();
+        List<Double> values = new ArrayList<>();
         v.forEach(x -> values.add(number(x, field)));
         return values;
     }
