@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
             BenchCommand.class,
             ForwardCommand.class,
             InspectCommand.class,
+            PreprocessCommand.class,
             RetrievalCommand.class,
             Stage1LossesCommand.class,
         })
