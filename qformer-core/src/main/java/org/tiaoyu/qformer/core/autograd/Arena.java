@@ -1,5 +1,6 @@
 package org.tiaoyu.qformer.core.autograd;
 
+import java.util.function.Supplier;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
@@ -54,6 +55,20 @@ public final class Arena implements AutoCloseable {
     /** A copy of {@code array} outside every arena (or the array itself when it is outside already). */
     public static INDArray keep(INDArray array) {
         return array.isAttached() ? array.detach() : array;
+    }
+
+    /**
+     * Runs one stage of an inference pass (gradients off) in the arena {@code name}, rewound at every call, and
+     * keeps only the stage's result, copied into the enclosing arena (or out of all arenas when there is none):
+     * a deep network's temporaries then take the memory of one layer, not of all of them.
+     */
+    public static Tensor stage(String name, Supplier<Tensor> stage) {
+        if (Grad.isEnabled()) {
+            throw new IllegalStateException("Arena.stage is for inference: the graph would point into a rewound arena");
+        }
+        try (var arena = open(name)) {
+            return Tensor.constant(stage.get().data().leverage());
+        }
     }
 
     /** A scope in which new arrays are made outside every arena. */
