@@ -25,4 +25,28 @@ public record RgbImage(int width, int height, byte[] rgb) {
     public int sample(int x, int y, int c) {
         return rgb[(y * width + x) * 3 + c] & 0xff;
     }
+
+    /** The box of {@code w × h} pixels whose top-left corner is {@code (x, y)}, as Pillow's {@code crop}. */
+    public RgbImage crop(int x, int y, int w, int h) {
+        if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > width || y + h > height) {
+            throw new IllegalArgumentException("crop box " + w + "x" + h + " at (" + x + ", " + y + ") is outside the "
+                    + width + "x" + height + " image");
+        }
+        byte[] out = new byte[3 * w * h];
+        for (int row = 0; row < h; row++) {
+            System.arraycopy(rgb, ((y + row) * width + x) * 3, out, row * w * 3, w * 3);
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** The mirror image, left to right. */
+    public RgbImage flipHorizontal() {
+        byte[] out = new byte[rgb.length];
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                System.arraycopy(rgb, (y * width + x) * 3, out, (y * width + width - 1 - x) * 3, 3);
+            }
+        }
+        return new RgbImage(width, height, out);
+    }
 }
