@@ -48,9 +48,20 @@ photo.save("exif6.jpg", quality=90, exif=exif.tobytes())
 photo.save("progressive_444.jpg", quality=95, subsampling=0, progressive=True)
 photo.convert("CMYK").save("cmyk.jpg", quality=90)
 photo.convert("P", palette=Image.ADAPTIVE, colors=16).save("palette.gif")
+photo.save("lossless.webp", lossless=True)
+photo.putalpha(128)
+photo.save("alpha.webp", lossless=True)
 
 for name in ["rgb16.png", "rgba16.png", "la16.png", "gray16.png", "gray16_trns.png", "gray2.png",
-             "palette4_trns.png", "exif6.jpg", "progressive_444.jpg", "cmyk.jpg", "palette.gif"]:
+             "palette4_trns.png", "exif6.jpg", "progressive_444.jpg", "cmyk.jpg", "palette.gif", "lossless.webp",
+             "alpha.webp"]:
     image = ImageOps.exif_transpose(Image.open(name)).convert("RGB")
     with open(name + ".rgb", "wb") as f:
         f.write(struct.pack(">II", *image.size) + image.tobytes())
+
+# A lossy WebP of a real photo (the e2e fixture's), to measure how far the Java decoder is from libwebp.
+small = Image.open("../../../../../../../../../../../shared/fixtures/e2e/images/photo_640x427.PIL_decoded.png")
+small.convert("RGB").resize((80, 54), Image.BICUBIC).save("photo_lossy.webp", quality=80)
+decoded = Image.open("photo_lossy.webp").convert("RGB")
+with open("photo_lossy.webp.rgb", "wb") as f:
+    f.write(struct.pack(">II", *decoded.size) + decoded.tobytes())
