@@ -29,7 +29,7 @@ public final class ClipVisionEmbeddings extends Module {
     /** pixels [B, C, S, S] → [B, N+1, D]. */
     public Tensor forward(Tensor pixels) {
         long d = classEmbedding.size(0);
-        return PatchEmbedding.withClassAndPositions(classEmbedding.reshape(1, 1, d), patchEmbedding.forward(pixels),
-                positionEmbedding.weight);
+        return patchEmbedding.withClassAndPositions(classEmbedding.reshape(1, 1, d), patchEmbedding.forward(pixels),
+                pixels, positionEmbedding.weight);
     }
 }

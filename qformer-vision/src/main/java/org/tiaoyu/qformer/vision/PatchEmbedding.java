@@ -49,18 +49,20 @@ public final class PatchEmbedding extends Module {
     }
 
     /**
-     * {@code [class; patches] + positions}, the sequence both embeddings build.
+     * {@code [class; patches] + positions}, the sequence both embeddings build; for an image of another size than
+     * the model's, the positions are resized to its patch grid first ({@link PositionInterpolation}).
      *
      * @param classEmbedding [1, 1, D]
-     * @param patches        [B, N, D]
-     * @param positions      broadcastable to [B, N+1, D]
+     * @param patches        [B, N, D] from {@code pixels}
+     * @param pixels         [B, C, H, W], for the patch grid
+     * @param positions      [N0+1, D] or [1, N0+1, D]
      * @return [B, N+1, D]
      */
-    static Tensor withClassAndPositions(Tensor classEmbedding, Tensor patches, Tensor positions) {
+    Tensor withClassAndPositions(Tensor classEmbedding, Tensor patches, Tensor pixels, Tensor positions) {
         long n = patches.size(1);
         if (positions.size(-2) != n + 1) {
-            throw new IllegalArgumentException("the image gives " + n + " patches but the model has position "
-                    + "embeddings for " + (positions.size(-2) - 1) + " (other image sizes are not supported)");
+            positions = PositionInterpolation.resize(positions, (int) (pixels.size(2) / patchSize),
+                    (int) (pixels.size(3) / patchSize));
         }
         Tensor zeros = Tensor.constant(Nd4j.zeros(patches.dataType(), patches.size(0), 1, patches.size(2)));
         Tensor cls = classEmbedding.add(zeros);                                      // [B, 1, D]

@@ -25,8 +25,9 @@ public final class VisionEmbeddings extends Module {
         this.positionEmbedding = parameter("position_embedding", Nd4j.zeros(type, 1, config.numPatches() + 1, d));
     }
 
-    /** pixels [B, C, S, S] → [B, N+1, D]. */
+    /** pixels [B, C, H, W] → [B, N+1, D]; another size than the model's gets resized position embeddings. */
     public Tensor forward(Tensor pixels) {
-        return PatchEmbedding.withClassAndPositions(classEmbedding, patchEmbedding.forward(pixels), positionEmbedding);
+        return patchEmbedding.withClassAndPositions(classEmbedding, patchEmbedding.forward(pixels), pixels,
+                positionEmbedding);
     }
 }

@@ -38,10 +38,10 @@ class VisionTowerLoadTest {
     }
 
     @Test
-    void rejectsAnotherImageSize() {
+    void rejectsAnImageThatIsNotWholePatches() {
         Blip2VisionTower tower = Blip2VisionTower.load(Fixtures.path("hf/public/model"));
-        Tensor pixels = Tensor.constant(Nd4j.zeros(DataType.FLOAT, 1, 3, 40, 40));
+        Tensor pixels = Tensor.constant(Nd4j.zeros(DataType.FLOAT, 1, 3, 36, 36));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tower.encode(pixels));
-        assertTrue(e.getMessage().contains("25 patches"), e.getMessage());
+        assertTrue(e.getMessage().contains("not a multiple of the patch size 8"), e.getMessage());
     }
 }
