@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -224,7 +223,7 @@ public final class FeatureCacheWriter {
             System.arraycopy(pixels.get(i), 0, data, i * plane, plane);
         }
         INDArray batch = Nd4j.create(data, new long[] {pixels.size(), 3, size, size}, 'c');
-        return tower.encode(Tensor.constant(batch)).lastHiddenState().data().castTo(DataType.FLOAT);
+        return tower.encode(Tensor.constant(batch)).lastHiddenState().data();
     }
 
     private static void checkShape(FeatureIndex index, INDArray features) {
