@@ -27,6 +27,8 @@ import org.tiaoyu.qformer.core.io.safetensors.SafetensorsFile;
  * </ul>
  * Every file is written atomically (temporary file, sync, rename), shards before the index that names them, so a
  * cache is always consistent with its index.
+ *
+ * <p>Shards are opened (memory-mapped) on first use and kept open until {@link #close}. Not thread-safe.
  */
 public final class FeatureCache implements AutoCloseable {
 
