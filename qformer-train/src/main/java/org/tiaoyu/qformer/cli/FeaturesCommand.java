@@ -1,0 +1,113 @@
+package org.tiaoyu.qformer.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.config.ClipVisionConfig;
+import org.tiaoyu.qformer.core.config.ModelConfig;
+import org.tiaoyu.qformer.core.io.safetensors.DType;
+import org.tiaoyu.qformer.vision.Blip2VisionTower;
+import org.tiaoyu.qformer.vision.ClipVisionTower;
+import org.tiaoyu.qformer.vision.VisionTower;
+import org.tiaoyu.qformer.vision.features.FeatureCacheWriter;
+import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Progress;
+import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Settings;
+import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Summary;
+import org.tiaoyu.qformer.vision.features.ImageSource;
+import org.tiaoyu.qformer.vision.image.ImageProcessor;
+import org.tiaoyu.qformer.vision.image.ImageProcessorConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code qformer features --model DIR --images LIST_OR_DIR --out CACHE}: the frozen-feature cache (see
+ * {@link org.tiaoyu.qformer.vision.features.FeatureCache} for its layout). Run it again on the same {@code CACHE}
+ * to resume after an interruption or to add images; unreadable images are skipped and listed in the index.
+ *
+ * <p>Progress: a line on stderr rewritten after every batch when there is a console, and an INFO log line per
+ * shard in any case.
+ */
+@Command(name = "features",
+        description = "Compute the vision tower's last_hidden_state of every image once, into a sharded, "
+                + "resumable safetensors cache for stage-1 training.")
+final class FeaturesCommand implements Callable<Integer> {
+
+    /** The dtypes a cache can store, as the flag spells them. */
+    enum FeatureDtype {
+        f32(DType.F32), f16(DType.F16), bf16(DType.BF16);
+
+        final DType dtype;
+
+        FeatureDtype(DType dtype) {
+            this.dtype = dtype;
+        }
+    }
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "A BLIP-2, Blip2VisionModel or CLIPVisionModel directory.")
+    private Path model;
+
+    @Option(names = "--images", required = true, paramLabel = "LIST_OR_DIR", description = "A directory (its "
+            + "PNG, JPEG, BMP and GIF files, recursively; ids are relative paths) or a text file of image paths, "
+            + "one per line, relative to the file (ids are the lines).")
+    private Path images;
+
+    @Option(names = "--out", required = true, paramLabel = "CACHE", description = "The cache directory.")
+    private Path out;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16", defaultValue = "f32",
+            description = "Storage type of the features (default: ${DEFAULT-VALUE}).")
+    private FeatureDtype dtype;
+
+    @Option(names = "--batch-size", paramLabel = "B", defaultValue = "" + Settings.DEFAULT_BATCH_SIZE,
+            description = "Images per pass through the tower (default: ${DEFAULT-VALUE}).")
+    private int batchSize;
+
+    @Option(names = "--shard-size", paramLabel = "N", defaultValue = "" + Settings.DEFAULT_SHARD_SIZE,
+            description = "Images per shard file (default: ${DEFAULT-VALUE}).")
+    private int shardSize;
+
+    @Override
+    public Integer call() {
+        Settings settings = new Settings(dtype.dtype, batchSize, shardSize);
+        if (!Files.isDirectory(model)) {
+            throw new BadInputException(model + ": not a model directory");
+        }
+        List<ImageSource> sources = ImageSource.list(images);
+        VisionTower tower = ModelConfig.read(model) instanceof ClipVisionConfig ? ClipVisionTower.load(model, false)
+                : Blip2VisionTower.load(model);
+        // The tower's position embeddings fix the input size, whatever preprocessor_config.json says.
+        ImageProcessor processor = new ImageProcessor(
+                ImageProcessorConfig.fromModelDir(model).withSize(tower.imageSize()));
+        PrintWriter err = spec.commandLine().getErr();
+        boolean console = System.console() != null;
+        Summary summary = new FeatureCacheWriter(tower, processor, model, settings)
+                .write(sources, out, progress -> {
+                    if (console) {
+                        err.print(progressLine(progress));
+                        err.flush();
+                    }
+                });
+        if (console && summary.encoded() + summary.skipped() > 0) {
+            err.println();
+        }
+        spec.commandLine().getOut().printf("%d images encoded, %d skipped, %d already in the cache, %d shards "
+                + "written -> %s%n", summary.encoded(), summary.skipped(), summary.alreadyDone(), summary.shards(),
+                out);
+        return ExitStatus.OK;
+    }
+
+    private static String progressLine(Progress p) {
+        return String.format(Locale.ROOT, "\rfeatures: %d/%d images (%d skipped), %.1f images/s", p.done(),
+                p.total(), p.skipped(), p.imagesPerSecond());
+    }
+}
