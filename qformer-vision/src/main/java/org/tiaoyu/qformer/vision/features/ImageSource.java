@@ -20,7 +20,7 @@ import org.tiaoyu.qformer.core.BadInputException;
 public record ImageSource(String id, Path file) {
 
     /** The file name extensions {@link #list} takes from a directory, lower case. */
-    public static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
+    public static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif", "webp");
 
     /**
      * The images of a directory or a list file.
