@@ -15,6 +15,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -35,7 +40,8 @@ import org.tiaoyu.qformer.vision.image.RgbImage;
  * Computes a frozen vision tower's {@code last_hidden_state} once per image and stores it in a
  * {@link FeatureCache} (the layout is described there), so that stage-1 training need not run the ViT.
  *
- * <p>Images are decoded and encoded in batches of {@link Settings#batchSize}; every {@link Settings#shardSize}
+ * <p>Images are decoded and encoded in batches of {@link Settings#batchSize}, the next batch decoded on a second
+ * thread while the current one is encoded; every {@link Settings#shardSize}
  * encoded images become a shard, written atomically, after which {@code index.json} is rewritten atomically. An
  * interrupted run therefore loses at most the images of the shard in progress: run again with the same output
  * directory and the images already in the index (cached or skipped) are left alone, and new shards are numbered
@@ -139,35 +145,44 @@ public final class FeatureCacheWriter {
         int done = 0;
         int skipped = 0;
         int shards = 0;
+        List<List<ImageSource>> batches = new ArrayList<>();
         for (int from = 0; from < todo.size(); from += settings.batchSize()) {
-            List<ImageSource> batch = todo.subList(from, Math.min(todo.size(), from + settings.batchSize()));
-            List<String> ids = new ArrayList<>();
-            List<float[]> pixels = new ArrayList<>();
-            for (ImageSource image : batch) {
-                try {
-                    pixels.add(pixelValues(image.file()));
-                    ids.add(image.id());
-                } catch (BadInputException e) {
-                    LOG.warn("skipped image {}", e.getMessage()); // the message starts with the path
-                    index.skipped.put(image.id(), e.getMessage());
-                    skipped++;
-                }
-            }
-            if (!ids.isEmpty()) {
-                INDArray features = encode(pixels); // [b, N+1, D] float32
-                checkShape(index, features);
-                for (int i = 0; i < ids.size(); i++) {
-                    shard.put(ids.get(i), narrow(features.get(NDArrayIndex.point(i), NDArrayIndex.all(),
-                            NDArrayIndex.all())));
-                    if (shard.size() == settings.shardSize()) {
-                        writeShard(outDir, index, shard);
-                        shards++;
+            batches.add(todo.subList(from, Math.min(todo.size(), from + settings.batchSize())));
+        }
+        // The next batch is decoded and resized on another thread while this one is encoded.
+        ExecutorService decoder = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "qformer-image-decoder");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            Future<Decoded> next = batches.isEmpty() ? null : decoder.submit(decodeTask(batches.get(0)));
+            for (int b = 0; b < batches.size(); b++) {
+                Decoded decoded = await(next);
+                next = b + 1 < batches.size() ? decoder.submit(decodeTask(batches.get(b + 1))) : null;
+                decoded.skipped().forEach((id, reason) -> {
+                    LOG.warn("skipped image {}", reason); // the reason starts with the path
+                    index.skipped.put(id, reason);
+                });
+                skipped += decoded.skipped().size();
+                if (!decoded.ids().isEmpty()) {
+                    INDArray features = encode(decoded.pixels()); // [b, N+1, D] float32
+                    checkShape(index, features);
+                    for (int i = 0; i < decoded.ids().size(); i++) {
+                        shard.put(decoded.ids().get(i), narrow(features.get(NDArrayIndex.point(i),
+                                NDArrayIndex.all(), NDArrayIndex.all())));
+                        if (shard.size() == settings.shardSize()) {
+                            writeShard(outDir, index, shard);
+                            shards++;
+                        }
                     }
                 }
+                done += batches.get(b).size();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                progress.accept(new Progress(done, todo.size(), skipped, seconds > 0 ? done / seconds : 0));
             }
-            done += batch.size();
-            double seconds = (System.nanoTime() - start) / 1e9;
-            progress.accept(new Progress(done, todo.size(), skipped, seconds > 0 ? done / seconds : 0));
+        } finally {
+            decoder.shutdownNow();
         }
         if (!shard.isEmpty()) {
             writeShard(outDir, index, shard);
@@ -176,6 +191,42 @@ public final class FeatureCacheWriter {
             index.write(outDir); // the skips since the last shard, or a new, empty cache
         }
         return new Summary(todo.size() - skipped, skipped, alreadyDone, shards);
+    }
+
+    /** A decoded batch: the ids and pixel values of the readable images, and the reasons the others were skipped. */
+    private record Decoded(List<String> ids, List<float[]> pixels, Map<String, String> skipped) {}
+
+    private Callable<Decoded> decodeTask(List<ImageSource> batch) {
+        return () -> decode(batch);
+    }
+
+    private Decoded decode(List<ImageSource> batch) {
+        List<String> ids = new ArrayList<>();
+        List<float[]> pixels = new ArrayList<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
+        for (ImageSource image : batch) {
+            try {
+                pixels.add(pixelValues(image.file()));
+                ids.add(image.id());
+            } catch (BadInputException e) {
+                skipped.put(image.id(), e.getMessage());
+            }
+        }
+        return new Decoded(ids, pixels, skipped);
+    }
+
+    private static Decoded await(Future<Decoded> batch) {
+        try {
+            return batch.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while decoding images", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** The cache's index, or a new one; the directory is created if needed. */
