@@ -7,11 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tiaoyu.qformer.core.BadInputException;
-import org.tiaoyu.qformer.core.config.ClipVisionConfig;
-import org.tiaoyu.qformer.core.config.ModelConfig;
 import org.tiaoyu.qformer.core.io.safetensors.DType;
-import org.tiaoyu.qformer.vision.Blip2VisionTower;
-import org.tiaoyu.qformer.vision.ClipVisionTower;
 import org.tiaoyu.qformer.vision.VisionTower;
 import org.tiaoyu.qformer.vision.features.FeatureCacheWriter;
 import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Progress;
@@ -83,8 +79,7 @@ final class FeaturesCommand implements Callable<Integer> {
             throw new BadInputException(model + ": not a model directory");
         }
         List<ImageSource> sources = ImageSource.list(images);
-        VisionTower tower = ModelConfig.read(model) instanceof ClipVisionConfig ? ClipVisionTower.load(model, false)
-                : Blip2VisionTower.load(model);
+        VisionTower tower = VisionTower.load(model);
         // The tower's position embeddings fix the input size, whatever preprocessor_config.json says.
         ImageProcessor processor = new ImageProcessor(
                 ImageProcessorConfig.fromModelDir(model).withSize(tower.imageSize()));

@@ -10,7 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Blip2Config;
-import org.tiaoyu.qformer.core.config.ClipVisionConfig;
 import org.tiaoyu.qformer.core.config.ModelConfig;
 import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
@@ -18,8 +17,6 @@ import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.StateDict;
 import org.tiaoyu.qformer.core.qformer.QFormerModel;
 import org.tiaoyu.qformer.core.qformer.QueryTransformer;
-import org.tiaoyu.qformer.vision.Blip2VisionTower;
-import org.tiaoyu.qformer.vision.ClipVisionTower;
 import org.tiaoyu.qformer.vision.VisionOutput;
 import org.tiaoyu.qformer.vision.VisionTower;
 import picocli.CommandLine.Command;
@@ -47,8 +44,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ModelConfig config = ModelConfig.read(model);
-        VisionTower vision = config instanceof ClipVisionConfig ? ClipVisionTower.load(model, false)
-                : Blip2VisionTower.load(model);
+        VisionTower vision = VisionTower.load(model);
         INDArray pixels;
         try (InputTensors in = new InputTensors(inputs)) {
             int size = vision.imageSize();
