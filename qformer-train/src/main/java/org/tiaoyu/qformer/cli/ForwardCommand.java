@@ -11,12 +11,16 @@ import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.config.ModelConfig;
+import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.StateDict;
 import org.tiaoyu.qformer.core.qformer.QFormerModel;
 import org.tiaoyu.qformer.core.qformer.QueryTransformer;
+import org.tiaoyu.qformer.lm.ImageTokens;
+import org.tiaoyu.qformer.lm.opt.OptDecoder;
+import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
 import org.tiaoyu.qformer.vision.VisionOutput;
 import org.tiaoyu.qformer.vision.VisionTower;
 import picocli.CommandLine.Command;
@@ -25,8 +29,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code qformer forward} (DESIGN §5): every intermediate output of a model directory for given inputs. On a
  * vision-only directory ({@code CLIPVisionModel}, {@code Blip2VisionModel}) the {@code vision_*} tensors with HF's
- * meaning for that class; on a BLIP-2 directory also the Q-Former's hidden states and the language projection. The
- * language model's outputs ({@code lm_*}) are not written yet: the language models are still to come.
+ * meaning for that class; on a BLIP-2 directory also the Q-Former's hidden states and the language projection, and
+ * for an OPT language model its inputs ({@code lm_inputs_embeds}), hidden states and logits. (T5's are to come.)
  */
 @Command(name = "forward", description = "Write every intermediate output of a model for given pixel values.")
 final class ForwardCommand implements Callable<Integer> {
@@ -35,7 +39,7 @@ final class ForwardCommand implements Callable<Integer> {
     private Path model;
 
     @Option(names = "--inputs", required = true, paramLabel = "IN",
-            description = "Safetensors with pixel_values [B,3,S,S] (other inputs are ignored for now).")
+            description = "Safetensors with pixel_values [B,3,S,S], and for an OPT model input_ids and attention_mask.")
     private Path inputs;
 
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Safetensors file to write.")
@@ -46,9 +50,16 @@ final class ForwardCommand implements Callable<Integer> {
         ModelConfig config = ModelConfig.read(model);
         VisionTower vision = VisionTower.load(model);
         INDArray pixels;
+        INDArray ids = null;
+        INDArray mask = null;
+        boolean opt = config instanceof Blip2Config blip2Config && blip2Config.text() instanceof OptConfig;
         try (InputTensors in = new InputTensors(inputs)) {
             int size = vision.imageSize();
             pixels = in.require("pixel_values", DataType.FLOAT, -1, 3, size, size);
+            if (opt) {
+                ids = in.require("input_ids", DataType.INT64, pixels.size(0), -1);
+                mask = in.require("attention_mask", DataType.INT64, pixels.size(0), ids.size(1));
+            }
         }
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         try (var noGrad = Grad.off()) {
@@ -61,8 +72,17 @@ final class ForwardCommand implements Callable<Integer> {
                 QFormerModel.Output q = queries.forward(v.lastHiddenState());
                 putAll(tensors, "qformer_hidden_states.", q.hiddenStates());
                 tensors.put("qformer_last_hidden_state", q.lastHiddenState().data());
-                tensors.put("language_projection_output",
-                        languageProjection(blip2).forward(q.lastHiddenState()).data());
+                Tensor projected = languageProjection(blip2).forward(q.lastHiddenState());
+                tensors.put("language_projection_output", projected.data());
+                if (opt) {
+                    OptForCausalLm lm = OptForCausalLm.load(model);
+                    Tensor embeds = ImageTokens.scatter(lm.embed(ids), projected, ids,
+                            blip2.imageTokenIndex().orElseThrow());
+                    tensors.put("lm_inputs_embeds", embeds.data());
+                    OptDecoder.Output out = lm.forward(embeds, mask);
+                    putAll(tensors, "lm_hidden_states.", out.hiddenStates());
+                    tensors.put("lm_logits", lm.logits(out.lastHiddenState()).data());
+                }
             }
         }
         tensors.replaceAll((name, array) -> array.dup('c'));
