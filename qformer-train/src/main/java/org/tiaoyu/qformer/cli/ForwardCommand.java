@@ -12,6 +12,7 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.config.ModelConfig;
 import org.tiaoyu.qformer.core.config.OptConfig;
+import org.tiaoyu.qformer.core.config.T5Config;
 import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.core.nn.Linear;
@@ -21,6 +22,7 @@ import org.tiaoyu.qformer.core.qformer.QueryTransformer;
 import org.tiaoyu.qformer.lm.ImageTokens;
 import org.tiaoyu.qformer.lm.opt.OptDecoder;
 import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
+import org.tiaoyu.qformer.lm.t5.T5ForConditionalGeneration;
 import org.tiaoyu.qformer.vision.VisionOutput;
 import org.tiaoyu.qformer.vision.VisionTower;
 import picocli.CommandLine.Command;
@@ -30,7 +32,8 @@ import picocli.CommandLine.Option;
  * {@code qformer forward} (DESIGN §5): every intermediate output of a model directory for given inputs. On a
  * vision-only directory ({@code CLIPVisionModel}, {@code Blip2VisionModel}) the {@code vision_*} tensors with HF's
  * meaning for that class; on a BLIP-2 directory also the Q-Former's hidden states and the language projection, and
- * for an OPT language model its inputs ({@code lm_inputs_embeds}), hidden states and logits. (T5's are to come.)
+ * the language model's inputs ({@code lm_inputs_embeds}) and logits (OPT also its hidden states; T5 takes
+ * {@code decoder_input_ids}).
  */
 @Command(name = "forward", description = "Write every intermediate output of a model for given pixel values.")
 final class ForwardCommand implements Callable<Integer> {
@@ -39,7 +42,8 @@ final class ForwardCommand implements Callable<Integer> {
     private Path model;
 
     @Option(names = "--inputs", required = true, paramLabel = "IN",
-            description = "Safetensors with pixel_values [B,3,S,S], and for an OPT model input_ids and attention_mask.")
+            description = "Safetensors with pixel_values [B,3,S,S]; for a BLIP-2 model input_ids and attention_mask "
+                    + "(and decoder_input_ids for T5).")
     private Path inputs;
 
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Safetensors file to write.")
@@ -53,12 +57,17 @@ final class ForwardCommand implements Callable<Integer> {
         INDArray ids = null;
         INDArray mask = null;
         boolean opt = config instanceof Blip2Config blip2Config && blip2Config.text() instanceof OptConfig;
+        boolean t5 = config instanceof Blip2Config blip2Config && blip2Config.text() instanceof T5Config;
+        INDArray decoderIds = null;
         try (InputTensors in = new InputTensors(inputs)) {
             int size = vision.imageSize();
             pixels = in.require("pixel_values", DataType.FLOAT, -1, 3, size, size);
-            if (opt) {
+            if (opt || t5) {
                 ids = in.require("input_ids", DataType.INT64, pixels.size(0), -1);
                 mask = in.require("attention_mask", DataType.INT64, pixels.size(0), ids.size(1));
+            }
+            if (t5) {
+                decoderIds = in.require("decoder_input_ids", DataType.INT64, pixels.size(0), -1);
             }
         }
         Map<String, INDArray> tensors = new LinkedHashMap<>();
@@ -82,6 +91,12 @@ final class ForwardCommand implements Callable<Integer> {
                     OptDecoder.Output out = lm.forward(embeds, mask);
                     putAll(tensors, "lm_hidden_states.", out.hiddenStates());
                     tensors.put("lm_logits", lm.logits(out.lastHiddenState()).data());
+                } else if (t5) {
+                    T5ForConditionalGeneration lm = T5ForConditionalGeneration.load(model);
+                    Tensor embeds = ImageTokens.scatter(lm.embed(ids), projected, ids,
+                            blip2.imageTokenIndex().orElseThrow());
+                    tensors.put("lm_inputs_embeds", embeds.data());
+                    tensors.put("lm_logits", lm.logits(decoderIds, lm.encode(embeds, mask), mask).data());
                 }
             }
         }

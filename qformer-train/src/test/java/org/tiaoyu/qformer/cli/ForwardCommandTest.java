@@ -26,7 +26,7 @@ class ForwardCommandTest {
     Path dir;
 
     @ParameterizedTest
-    @CsvSource({"hf/public, 15", "hf/public_t5, 10", "hf/clip_vision, 6"})
+    @CsvSource({"hf/public, 15", "hf/public_t5, 12", "hf/clip_vision, 6"})
     void matchesHuggingFace(String fixture, int expectedTensors) {
         Path root = Fixtures.path(fixture);
         Path out = dir.resolve("out.safetensors");
@@ -42,7 +42,9 @@ class ForwardCommandTest {
                 INDArray actual = ours.load(info.name(), DataType.DOUBLE);
                 assertArrayEquals(expected.shape(), actual.shape(), info.name());
                 double diff = expected.sub(actual).amaxNumber().doubleValue();
-                assertTrue(diff <= 1e-4, info.name() + ": max |difference| " + diff);
+                // DESIGN §6: 1e-4 absolute; logits relative to their magnitude.
+                double scale = info.name().endsWith("logits") ? Math.max(1, expected.amaxNumber().doubleValue()) : 1;
+                assertTrue(diff <= 1e-4 * scale, info.name() + ": max |difference| " + diff + " (scale " + scale + ")");
             }
             assertEquals(expectedTensors, ours.tensors().size(), "tensors written");
         }

@@ -9,7 +9,8 @@ public final class ModuleList<M extends Module> extends Module {
 
     private final List<M> items = new ArrayList<>();
 
-    public M add(M module) {
+    /** Appends {@code module} as child {@code size()} and returns it (as its own type). */
+    public <T extends M> T add(T module) {
         items.add(child(Integer.toString(items.size()), module));
         return module;
     }

@@ -1,0 +1,86 @@
+package org.tiaoyu.qformer.lm.t5;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.config.T5Config;
+import org.tiaoyu.qformer.core.nn.Module;
+import org.tiaoyu.qformer.core.nn.ModuleList;
+import org.tiaoyu.qformer.core.qformer.MaskStrategy;
+
+/**
+ * Mirrors HF {@code T5Stack}, the encoder or the decoder: {@code block.i.layer.{0,1,2}} and {@code final_layer_norm};
+ * the relative position bias of block 0 serves every block. The token embeddings are the model's {@code shared}.
+ */
+public final class T5Stack extends Module {
+
+    /** HF {@code T5Block}: self-attention, cross-attention (decoder only), feed-forward. */
+    static final class Block extends Module {
+        final ModuleList<Module> layer = child("layer", new ModuleList<>());
+        final T5Layers.SelfAttentionLayer selfAttention;
+        final T5Layers.CrossAttentionLayer crossAttention;
+        final T5Layers.FeedForwardLayer feedForward;
+
+        Block(T5Config c, boolean decoder, boolean first, DataType type) {
+            this.selfAttention = layer.add(new T5Layers.SelfAttentionLayer(c, first, !decoder, type));
+            this.crossAttention = decoder ? layer.add(new T5Layers.CrossAttentionLayer(c, type)) : null;
+            this.feedForward = layer.add(new T5Layers.FeedForwardLayer(c, type));
+        }
+    }
+
+    public final ModuleList<Block> block = child("block", new ModuleList<>());
+    public final T5LayerNorm finalLayerNorm;
+    private final boolean decoder;
+
+    public T5Stack(T5Config c, boolean decoder, DataType type) {
+        int layers = decoder ? c.numDecoderLayers() : c.numLayers();
+        for (int i = 0; i < layers; i++) {
+            block.add(new Block(c, decoder, i == 0, type));
+        }
+        this.finalLayerNorm = child("final_layer_norm", new T5LayerNorm(c.dModel(), c.layerNormEpsilon(), type));
+        this.decoder = decoder;
+    }
+
+    /**
+     * @param embeds        [B, T, D]
+     * @param attentionMask [B, T] padding of the rows (1 = real)
+     * @param encoderOutput [B, S, D] for the decoder, null for the encoder
+     * @param encoderMask   [B, S] padding of the encoder output, for the decoder
+     * @return [B, T, D] after the final LayerNorm
+     */
+    public Tensor forward(Tensor embeds, INDArray attentionMask, Tensor encoderOutput, INDArray encoderMask) {
+        int t = (int) embeds.size(1);
+        INDArray visible = decoder ? causal(attentionMask) : padding(attentionMask, t);
+        Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(t, t)
+                .add(MaskStrategy.additive(visible, embeds.dataType()));
+        Tensor crossBias = decoder ? MaskStrategy.additive(padding(encoderMask, t), embeds.dataType()) : null;
+        Tensor h = embeds;
+        for (Block b : block.asList()) {
+            h = b.selfAttention.forward(h, selfBias);
+            if (decoder) {
+                h = b.crossAttention.forward(h, encoderOutput, crossBias);
+            }
+            h = b.feedForward.forward(h);
+        }
+        return finalLayerNorm.forward(h);
+    }
+
+    /** Every one of {@code rows} rows sees the real columns: [B, rows, S]. */
+    private static INDArray padding(INDArray mask, int rows) {
+        INDArray m = mask.castTo(DataType.FLOAT);
+        return m.reshape(m.size(0), 1, m.size(1)).repeat(1, rows);
+    }
+
+    /** Row t sees the real columns ≤ t: [B, T, T]. */
+    private static INDArray causal(INDArray mask) {
+        int t = (int) mask.size(1);
+        INDArray lower = Nd4j.ones(DataType.FLOAT, t, t);
+        for (int i = 0; i < t; i++) {
+            for (int j = i + 1; j < t; j++) {
+                lower.putScalar(i, j, 0f);
+            }
+        }
+        return padding(mask, t).muli(lower.reshape(1, t, t).broadcast(mask.size(0), t, t));
+    }
+}
