@@ -13,6 +13,12 @@ import org.tiaoyu.qformer.core.nn.Module;
  */
 public final class OptAttention extends Module {
 
+    /** A layer's cached keys and values, [B, heads, P, headDim] each. */
+    public record KeyValue(Tensor key, Tensor value) {}
+
+    /** The attention's output and the keys/values it attended to. */
+    public record Result(Tensor output, KeyValue keyValue) {}
+
     public final Linear kProj;
     public final Linear vProj;
     public final Linear qProj;
@@ -28,17 +34,26 @@ public final class OptAttention extends Module {
         this.heads = c.numAttentionHeads();
     }
 
-    /** h [B, T, D], mask additive broadcastable to [B, heads, T, T] → [B, T, D]. */
-    public Tensor forward(Tensor h, Tensor mask) {
+    /**
+     * h [B, T, D] → [B, T, D] and the keys/values attended to, {@code past}'s first (the KV cache of generation).
+     *
+     * @param mask additive, broadcastable to [B, heads, T, P+T]
+     * @param past keys and values of the P earlier tokens, or null
+     */
+    public Result forward(Tensor h, Tensor mask, KeyValue past) {
         long b = h.size(0);
         long t = h.size(1);
         long d = h.size(2);
         Tensor q = split(qProj.forward(h));                                          // [B, H, T, hd]
         Tensor k = split(kProj.forward(h));
         Tensor v = split(vProj.forward(h));
-        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(d / heads)).add(mask); // [B, H, T, T]
+        if (past != null) {
+            k = Ops.concat(2, past.key(), k);                                        // [B, H, P+T, hd]
+            v = Ops.concat(2, past.value(), v);
+        }
+        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(d / heads)).add(mask); // [B, H, T, P+T]
         Tensor context = Ops.matmul(scores.softmax(-1), v, false, false, 1.0);       // [B, H, T, hd]
-        return outProj.forward(context.permute(0, 2, 1, 3).reshape(b, t, d));
+        return new Result(outProj.forward(context.permute(0, 2, 1, 3).reshape(b, t, d)), new KeyValue(k, v));
     }
 
     private Tensor split(Tensor x) {

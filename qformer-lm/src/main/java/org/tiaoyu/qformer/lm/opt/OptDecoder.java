@@ -5,6 +5,7 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.nn.Embedding;
@@ -28,7 +29,7 @@ public final class OptDecoder extends Module {
      * @param hiddenStates the embeddings + positions (index 0), each layer's input after it, and last the final
      *                     output (after the final LayerNorm and projection), as HF's {@code hidden_states}
      */
-    public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates) {}
+    public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates, List<OptAttention.KeyValue> cache) {}
 
     public final Embedding embedTokens;
     public final Embedding embedPositions;
@@ -58,13 +59,29 @@ public final class OptDecoder extends Module {
      * @param attentionMask [B, T], 1 for real tokens
      */
     public Output forward(Tensor inputsEmbeds, INDArray attentionMask) {
+        return forward(inputsEmbeds, attentionMask, null);
+    }
+
+    /**
+     * With a KV cache: {@code inputsEmbeds} [B, T, E] are the T newest tokens, {@code attentionMask} [B, P+T] covers
+     * the P cached ones too, and {@code cache} holds every layer's keys/values of those P (null when P = 0).
+     */
+    public Output forward(Tensor inputsEmbeds, INDArray attentionMask, List<OptAttention.KeyValue> cache) {
+        int t = (int) inputsEmbeds.size(1);
+        int total = (int) attentionMask.size(1);
         Tensor h = projectIn == null ? inputsEmbeds : projectIn.forward(inputsEmbeds);
-        h = h.add(embedPositions.forward(positions(attentionMask)));
-        Tensor mask = MaskStrategy.additive(causalVisibility(attentionMask), h.dataType());
+        INDArray positions = positions(attentionMask);
+        h = h.add(embedPositions.forward(positions.get(NDArrayIndex.all(), NDArrayIndex.interval(total - t, total))));
+        INDArray visible = causalVisibility(attentionMask).get(NDArrayIndex.all(),
+                NDArrayIndex.interval(total - t, total), NDArrayIndex.all()).dup();  // the new rows
+        Tensor mask = MaskStrategy.additive(visible, h.dataType());
         List<Tensor> hiddenStates = new ArrayList<>();
-        for (OptDecoderLayer layer : layers.asList()) {
+        List<OptAttention.KeyValue> newCache = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
             hiddenStates.add(h);
-            h = layer.forward(h, mask);
+            OptAttention.Result r = layers.get(i).forward(h, mask, cache == null ? null : cache.get(i));
+            h = r.output();
+            newCache.add(r.keyValue());
         }
         if (finalLayerNorm != null) {
             h = finalLayerNorm.forward(h);
@@ -73,7 +90,7 @@ public final class OptDecoder extends Module {
             h = projectOut.forward(h);
         }
         hiddenStates.add(h);
-        return new Output(h, hiddenStates);
+        return new Output(h, hiddenStates, newCache);
     }
 
     /** {@code cumsum(mask)·mask − 1 + offset}, [B, T]. */

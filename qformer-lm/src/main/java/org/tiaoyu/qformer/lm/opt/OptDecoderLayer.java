@@ -31,12 +31,14 @@ public final class OptDecoderLayer extends Module {
         this.config = c;
     }
 
-    public Tensor forward(Tensor h, Tensor mask) {
+    /** h [B, T, D] → [B, T, D] and this layer's keys/values (past included). */
+    public OptAttention.Result forward(Tensor h, Tensor mask, OptAttention.KeyValue past) {
         boolean before = config.doLayerNormBefore();
-        Tensor attended = h.add(selfAttn.forward(before ? selfAttnLayerNorm.forward(h) : h, mask));
+        OptAttention.Result attention = selfAttn.forward(before ? selfAttnLayerNorm.forward(h) : h, mask, past);
+        Tensor attended = h.add(attention.output());
         h = before ? attended : selfAttnLayerNorm.forward(attended);
         Tensor ffnIn = before ? finalLayerNorm.forward(h) : h;
         Tensor out = h.add(fc2.forward(config.activationFunction().apply(fc1.forward(ffnIn))));
-        return before ? out : finalLayerNorm.forward(out);
+        return new OptAttention.Result(before ? out : finalLayerNorm.forward(out), attention.keyValue());
     }
 }
