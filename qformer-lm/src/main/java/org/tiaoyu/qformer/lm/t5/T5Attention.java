@@ -16,6 +16,9 @@ import org.tiaoyu.qformer.core.nn.Module;
  */
 public final class T5Attention extends Module {
 
+    /** Keys and values, [B, heads, S, dKv] each. */
+    public record KeyValue(Tensor key, Tensor value) {}
+
     public final Linear q;
     public final Linear k;
     public final Linear v;
@@ -42,13 +45,21 @@ public final class T5Attention extends Module {
      * @param bias additive [.., heads, T, S]: position bias plus mask
      */
     public Tensor forward(Tensor h, Tensor kv, Tensor bias) {
+        return attend(h, keyValue(kv), bias);
+    }
+
+    /** Keys and values of {@code source} [B, S, D], [B, heads, S, dKv] each (cached by generation). */
+    public KeyValue keyValue(Tensor source) {
+        return new KeyValue(split(k.forward(source)), split(v.forward(source)));
+    }
+
+    /** {@code h} [B, T, D] attending to given keys/values with an additive {@code bias} → [B, T, D]. */
+    public Tensor attend(Tensor h, KeyValue kv, Tensor bias) {
         long b = h.size(0);
         long t = h.size(1);
         Tensor qh = split(q.forward(h));                                             // [B, H, T, dk]
-        Tensor kh = split(k.forward(kv));                                            // [B, H, S, dk]
-        Tensor vh = split(v.forward(kv));
-        Tensor scores = Ops.matmul(qh, kh, false, true, 1.0).add(bias);              // [B, H, T, S]
-        Tensor context = Ops.matmul(scores.softmax(-1), vh, false, false, 1.0);      // [B, H, T, dk]
+        Tensor scores = Ops.matmul(qh, kv.key(), false, true, 1.0).add(bias);        // [B, H, T, S]
+        Tensor context = Ops.matmul(scores.softmax(-1), kv.value(), false, false, 1.0); // [B, H, T, dk]
         return o.forward(context.permute(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * config.dKv()));
     }
 

@@ -61,13 +61,15 @@ public final class T5ForConditionalGeneration extends Module {
         return encoder.forward(inputsEmbeds, attentionMask, null, null);
     }
 
+    /** Vocabulary scores [B, T, V] of decoder outputs [B, T, D] (rescaled first when the config says so). */
+    public Tensor head(Tensor decoderOutput) {
+        Tensor h = config.scaleDecoderOutputs() ? decoderOutput.mul(Math.pow(config.dModel(), -0.5)) : decoderOutput;
+        return lmHead == null ? Ops.linear(h, shared.weight, null) : lmHead.forward(h);
+    }
+
     /** Vocabulary scores [B, T, V] of the decoder for {@code decoderInputIds} [B, T]. */
     public Tensor logits(INDArray decoderInputIds, Tensor encoderOutput, INDArray encoderMask) {
         INDArray decoderMask = Nd4j.ones(DataType.INT64, decoderInputIds.shape());
-        Tensor h = decoder.forward(embed(decoderInputIds), decoderMask, encoderOutput, encoderMask);
-        if (config.scaleDecoderOutputs()) {
-            h = h.mul(Math.pow(config.dModel(), -0.5));
-        }
-        return lmHead == null ? Ops.linear(h, shared.weight, null) : lmHead.forward(h);
+        return head(decoder.forward(embed(decoderInputIds), decoderMask, encoderOutput, encoderMask));
     }
 }

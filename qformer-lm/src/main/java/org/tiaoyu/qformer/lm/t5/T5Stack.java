@@ -1,8 +1,11 @@
 package org.tiaoyu.qformer.lm.t5;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -61,6 +64,51 @@ public final class T5Stack extends Module {
             if (decoder) {
                 h = b.crossAttention.forward(h, encoderOutput, crossBias);
             }
+            h = b.feedForward.forward(h);
+        }
+        return finalLayerNorm.forward(h);
+    }
+
+    /**
+     * The decoder's KV cache: each block's self-attention keys/values so far, and its cross-attention keys/values of
+     * the encoder output (computed once).
+     */
+    public record DecoderCache(List<T5Attention.KeyValue> self, List<T5Attention.KeyValue> cross) {}
+
+    /** A cache for decoding against {@code encoderOutput} [B, S, D], nothing decoded yet. */
+    public DecoderCache startDecoding(Tensor encoderOutput) {
+        List<T5Attention.KeyValue> cross = new ArrayList<>();
+        List<T5Attention.KeyValue> self = new ArrayList<>();
+        for (Block b : block.asList()) {
+            cross.add(b.crossAttention.encDecAttention.keyValue(encoderOutput));
+            self.add(null);
+        }
+        return new DecoderCache(self, cross);
+    }
+
+    /**
+     * One decoder step with the cache: the token at {@code position} (embeddings [B, 1, D]) attends to the cached
+     * ones and to the encoder output (padding {@code encoderMask} [B, S]); the cache grows by one.
+     *
+     * @return [B, 1, D] after the final LayerNorm
+     */
+    public Tensor decodeStep(Tensor embeds, int position, DecoderCache cache, INDArray encoderMask) {
+        Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(position + 1, position + 1)
+                .slice(2, position, position + 1);                                    // [1, H, 1, P+1]
+        Tensor crossBias = MaskStrategy.additive(padding(encoderMask, 1), embeds.dataType());
+        Tensor h = embeds;
+        for (int i = 0; i < block.size(); i++) {
+            Block b = block.get(i);
+            T5Attention attention = b.selfAttention.selfAttention;
+            Tensor normed = b.selfAttention.layerNorm.forward(h);
+            T5Attention.KeyValue now = attention.keyValue(normed);
+            T5Attention.KeyValue past = cache.self().get(i);
+            T5Attention.KeyValue all = past == null ? now : new T5Attention.KeyValue(
+                    Ops.concat(2, past.key(), now.key()), Ops.concat(2, past.value(), now.value()));
+            cache.self().set(i, all);
+            h = h.add(attention.attend(normed, all, selfBias));
+            h = h.add(b.crossAttention.encDecAttention.attend(b.crossAttention.layerNorm.forward(h),
+                    cache.cross().get(i), crossBias));
             h = b.feedForward.forward(h);
         }
         return finalLayerNorm.forward(h);
