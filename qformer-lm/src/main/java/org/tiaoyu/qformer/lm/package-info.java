@@ -1,2 +1,0 @@
-/** Placeholder until the module's first class lands; see the issues. */
-package org.tiaoyu.qformer.lm;
