@@ -1,5 +1,6 @@
 package org.tiaoyu.qformer.lm.tokenizer;
 
+import ai.djl.engine.EngineException;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -187,23 +188,19 @@ public final class HfTokenizer implements AutoCloseable {
      * @param side where the padding goes
      * @param maxLength the most tokens per text, special tokens included
      * @return ids and attention mask, {@code (texts.size(), min(longest, maxLength))}
-     * @throws IllegalArgumentException when {@code maxLength} is shorter than the special tokens alone (HF raises)
+     * @throws IllegalArgumentException when {@code maxLength} is shorter than the special tokens alone
      * @throws IllegalStateException when the tokenizer has no pad token
      */
     public EncodedBatch encodeBatch(List<String> texts, PaddingSide side, int maxLength) {
-        if (maxLength < 1) {
-            throw new IllegalArgumentException("maxLength must be positive, got " + maxLength);
+        int specialTokens = encode("").length; // HF's num_special_tokens_to_add()
+        if (maxLength < Math.max(1, specialTokens)) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " must be at least 1 and hold the "
+                    + specialTokens + " special tokens the tokenizer adds");
         }
         HuggingFaceTokenizer truncatingTokenizer = truncating.computeIfAbsent(maxLength, length ->
                 nativeTokenizer(file, json, Map.of("addSpecialTokens", "true", "padding", "false",
                         "truncation", "true", "maxLength", length.toString(), "modelMaxLength", length.toString())));
-        List<long[]> rows;
-        try {
-            rows = texts.stream().map(text -> truncatingTokenizer.encode(text).getIds()).toList();
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot truncate to " + maxLength + " tokens: " + e.getMessage(), e);
-        }
-        return pad(rows, side);
+        return pad(texts.stream().map(text -> truncatingTokenizer.encode(text).getIds()).toList(), side);
     }
 
     /** Frees the native tokenizers. */
@@ -256,6 +253,9 @@ public final class HfTokenizer implements AutoCloseable {
                     new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), options);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // reading a byte array does not fail
+        } catch (EngineException e) {
+            throw new IllegalStateException("DJL's tokenizers library does not load on this platform (its jar bundles "
+                    + "Linux x86-64 and aarch64 builds): " + oneLine(e), e);
         } catch (RuntimeException e) {
             throw new BadInputException("tokenizer file " + file + " is not a tokenizer: " + oneLine(e), e);
         }

@@ -2,6 +2,7 @@ package org.tiaoyu.qformer.lm.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -88,6 +89,11 @@ class TokenizerBatchTest {
         assertArrayEquals(new long[] {2, 15500, 15, 620}, opt.inputIds()[0]);
         assertArrayEquals(new long[] {1, 1, 2, 68}, opt.inputIds()[1]);
         assertArrayEquals(new long[] {0, 0, 1, 1}, opt.attentionMask()[1]);
+
+        EncodedBatch onlySpecials = retrieval.encodeBatch(List.of("a photo of"), PaddingSide.RIGHT, 2);
+        assertArrayEquals(new long[] {101, 102}, onlySpecials.inputIds()[0]);
+        assertThrows(IllegalArgumentException.class,
+                () -> retrieval.encodeBatch(List.of("a photo of"), PaddingSide.RIGHT, 1));
 
         EncodedBatch longEnough = retrieval.encodeBatch(List.of("a photo of"), PaddingSide.RIGHT, 512);
         assertArrayEquals(retrieval.encode("a photo of"), longEnough.inputIds()[0]);
