@@ -22,16 +22,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.tiaoyu.qformer.core.BadInputException;
 
 /**
- * A model directory's HF tokenizer: the {@code tokenizer.json} that transformers' fast tokenizers (and, since
- * transformers 5, all of its tokenizers) run through the Rust {@code tokenizers} library, here through DJL's JNI
- * bindings to the same library. The special tokens are named in {@code tokenizer_config.json}, else in
+ * A model directory's HF tokenizer: the {@code tokenizer.json} that transformers' fast tokenizers (the default
+ * backend in transformers 5) run with the Rust {@code tokenizers} library, here run by the same library through
+ * DJL's JNI bindings. The special tokens are named in {@code tokenizer_config.json}, else in
  * {@code special_tokens_map.json}.
  *
  * <p>Mirrors {@code AutoTokenizer.from_pretrained(dir)}: {@link #encode} is {@code tokenizer(text)["input_ids"]}
  * (the post-processor adds BERT's {@code [CLS]}/{@code [SEP]} or OPT's leading {@code </s>}), {@link #decode} is
  * {@code tokenizer.decode(ids, skip_special_tokens=...)} and {@link #encodeBatch} is
- * {@code tokenizer(texts, padding=True, truncation=..., max_length=...)}. Thread-safe; close it to free the
- * native tokenizers.
+ * {@code tokenizer(texts, padding=True, truncation=..., max_length=...)}. Close it to free the native tokenizers.
  */
 public final class HfTokenizer implements AutoCloseable {
 
@@ -44,7 +43,7 @@ public final class HfTokenizer implements AutoCloseable {
     private final Path file;
     private final String json;
     private final HuggingFaceTokenizer tokenizer;
-    /** One native tokenizer per truncation length, made on first use ({@code HfTokenizer} can't set it per call). */
+    /** One native tokenizer per truncation length, made on first use: DJL fixes truncation when it builds one. */
     private final Map<Integer, HuggingFaceTokenizer> truncating = new ConcurrentHashMap<>();
     private final Map<String, Long> vocab;
     private final SpecialTokenIds specialIds;
