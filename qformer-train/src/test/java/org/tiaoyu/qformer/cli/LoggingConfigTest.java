@@ -29,6 +29,7 @@ class LoggingConfigTest {
         assertEquals(Level.WARN, context.getLogger("org.nd4j.linalg.factory.Nd4jBackend").getEffectiveLevel());
         assertEquals(Level.WARN, context.getLogger("org.bytedeco.javacpp.Loader").getEffectiveLevel());
         assertEquals(Level.WARN, context.getLogger("ai.djl.huggingface.tokenizers").getEffectiveLevel());
+        assertEquals(Level.ERROR, context.getLogger("ai.djl.util.cuda.CudaUtils").getEffectiveLevel());
         assertEquals(Level.WARN, context.getLogger("com.example").getEffectiveLevel());
 
         ConsoleAppender<?> console =
