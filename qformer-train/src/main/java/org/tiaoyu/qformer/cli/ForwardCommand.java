@@ -13,13 +13,11 @@ import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.config.ModelConfig;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.config.T5Config;
-import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
-import org.tiaoyu.qformer.core.nn.Linear;
-import org.tiaoyu.qformer.core.nn.StateDict;
 import org.tiaoyu.qformer.core.qformer.QFormerModel;
 import org.tiaoyu.qformer.core.qformer.QueryTransformer;
 import org.tiaoyu.qformer.lm.ImageTokens;
+import org.tiaoyu.qformer.lm.LanguageProjection;
 import org.tiaoyu.qformer.lm.opt.OptDecoder;
 import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
 import org.tiaoyu.qformer.lm.t5.T5ForConditionalGeneration;
@@ -81,7 +79,7 @@ final class ForwardCommand implements Callable<Integer> {
                 QFormerModel.Output q = queries.forward(v.lastHiddenState());
                 putAll(tensors, "qformer_hidden_states.", q.hiddenStates());
                 tensors.put("qformer_last_hidden_state", q.lastHiddenState().data());
-                Tensor projected = languageProjection(blip2).forward(q.lastHiddenState());
+                Tensor projected = LanguageProjection.load(model).forward(q.lastHiddenState());
                 tensors.put("language_projection_output", projected.data());
                 if (opt) {
                     OptForCausalLm lm = OptForCausalLm.load(model);
@@ -103,16 +101,6 @@ final class ForwardCommand implements Callable<Integer> {
         tensors.replaceAll((name, array) -> array.dup('c'));
         SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
         return ExitStatus.OK;
-    }
-
-    /** HF's {@code language_projection}: Q-Former width → the language model's input embedding width. */
-    private Linear languageProjection(Blip2Config config) {
-        Linear projection = new Linear(config.qformer().hiddenSize(), config.text().inputEmbeddingSize(), true,
-                DataType.FLOAT);
-        try (Checkpoint checkpoint = Checkpoint.open(model)) {
-            StateDict.load(projection, checkpoint, "language_projection.", true);
-        }
-        return projection;
     }
 
     private static void putAll(Map<String, INDArray> tensors, String prefix, List<Tensor> states) {

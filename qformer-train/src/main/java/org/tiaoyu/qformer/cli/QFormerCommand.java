@@ -33,6 +33,7 @@ import picocli.CommandLine.Spec;
         subcommands = { // one line per subcommand
             HelpCommand.class,
             BenchCommand.class,
+            CaptionCommand.class,
             FeaturesCommand.class,
             ForwardCommand.class,
             InspectCommand.class,
