@@ -37,6 +37,7 @@ import picocli.CommandLine.Spec;
             FeaturesCommand.class,
             ForwardCommand.class,
             InspectCommand.class,
+            MatchCommand.class,
             PreprocessCommand.class,
             RetrievalCommand.class,
             Stage1LossesCommand.class,
