@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
             PreprocessCommand.class,
             RetrievalCommand.class,
             Stage1LossesCommand.class,
+            VqaCommand.class,
         })
 public final class QFormerCommand implements Callable<Integer> {
 

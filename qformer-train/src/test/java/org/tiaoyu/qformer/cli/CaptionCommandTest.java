@@ -61,6 +61,28 @@ class CaptionCommandTest {
     }
 
     @Test
+    void vqaAsksWithTheShortAnswerPrompt() throws Exception {
+        JsonNode reference = new ObjectMapper().readTree(E2E.resolve("e2e_reference.json").toFile());
+        int checked = 0;
+        for (JsonNode c : reference.get("caption_cases")) {
+            if (!c.get("prompt").asText().equals("Question: what is shown? Short answer:")) {
+                continue;
+            }
+            StringWriter out = new StringWriter();
+            int status = QFormerCommand.run(new PrintWriter(out), new PrintWriter(new StringWriter()), "vqa",
+                    "--model", E2E.resolve("caption_model").toString(), "--image",
+                    E2E.resolve("images").resolve(c.get("image").asText()).toString(), "--question", "what is shown?",
+                    "--max-new-tokens", "12", "--json");
+            assertEquals(0, status);
+            JsonNode line = new ObjectMapper().readTree(out.toString().trim());
+            assertEquals(c.get("greedy").get("batch_decode_skip_special").get(0).asText(), line.get("answer").asText());
+            assertEquals("what is shown?", line.get("question").asText());
+            checked++;
+        }
+        assertEquals(3, checked);
+    }
+
+    @Test
     void beamSearchIsRefusedClearly() {
         StringWriter err = new StringWriter();
         int status = QFormerCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "caption",

@@ -1,0 +1,69 @@
+package org.tiaoyu.qformer.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.tiaoyu.qformer.pipeline.Blip2Captioner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code qformer vqa} (DESIGN §5): answers a question about an image with the prompt
+ * {@code "Question: {} Short answer:"} (greedy); the answer is the text HF's processor decodes for that call.
+ */
+@Command(name = "vqa", description = "Answer a question about an image with a BLIP-2 model directory (greedy).")
+final class VqaCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "A Blip2ForConditionalGeneration directory with its tokenizer and processor files.")
+    private Path model;
+
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "The image.")
+    private Path image;
+
+    @Option(names = "--question", required = true, paramLabel = "Q", description = "The question.")
+    private String question;
+
+    @Option(names = "--template", defaultValue = "Question: {} Short answer:",
+            description = "The prompt, {} standing for the question (default \"${DEFAULT-VALUE}\").")
+    private String template;
+
+    @Option(names = "--max-new-tokens", defaultValue = "10", description = "Default ${DEFAULT-VALUE}.")
+    private int maxNewTokens;
+
+    @Option(names = "--json", description = "One JSON object: image, question, answer.")
+    private boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!template.contains("{}") || maxNewTokens < 1) {
+            throw new ParameterException(spec.commandLine(), "--template needs {} and --max-new-tokens must be >= 1");
+        }
+        String answer;
+        try (Blip2Captioner captioner = Blip2Captioner.load(model)) {
+            answer = captioner.caption(List.of(image), template.replace("{}", question), maxNewTokens).get(0);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode line = mapper.createObjectNode();
+            line.put("image", image.toString());
+            line.put("question", question);
+            line.put("answer", answer);
+            out.println(mapper.writeValueAsString(line));
+        } else {
+            out.println(answer);
+        }
+        out.flush();
+        return ExitStatus.OK;
+    }
+}
