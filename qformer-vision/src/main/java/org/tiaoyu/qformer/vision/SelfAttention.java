@@ -1,7 +1,7 @@
 package org.tiaoyu.qformer.vision;
 
-import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.nn.Attention;
 
 /**
  * The {@code self_attn} block of a ViT encoder layer ({@link VisionAttention} for BLIP-2, {@link ClipAttention} for
@@ -19,17 +19,8 @@ public interface SelfAttention {
      * @return the heads' contexts joined again, [B, T, D]
      */
     static Tensor scaledDotProduct(Tensor q, Tensor k, Tensor v, int heads) {
-        long b = q.size(0);
-        long t = q.size(1);
-        long d = q.size(2);
-        Tensor scores = Ops.matmul(splitHeads(q, heads), splitHeads(k, heads), false, true,
-                1.0 / Math.sqrt((double) d / heads));                                // [B, H, T, T]
-        Tensor context = Ops.matmul(scores.softmax(-1), splitHeads(v, heads), false, false, 1.0); // [B, H, T, d]
-        return context.permute(0, 2, 1, 3).reshape(b, t, d);                         // [B, T, D]
-    }
-
-    /** [B, T, H·d] → a [B, H, T, d] view. */
-    private static Tensor splitHeads(Tensor x, int heads) {
-        return x.reshape(x.size(0), x.size(1), heads, x.size(2) / heads).permute(0, 2, 1, 3);
+        double scale = 1.0 / Math.sqrt((double) q.size(2) / heads);
+        return Attention.mergeHeads(Attention.scaledDotProduct(Attention.splitHeads(q, heads),
+                Attention.splitHeads(k, heads), Attention.splitHeads(v, heads), scale, null, null)); // [B, T, D]
     }
 }

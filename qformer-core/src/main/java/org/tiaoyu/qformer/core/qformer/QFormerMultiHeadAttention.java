@@ -3,6 +3,7 @@ package org.tiaoyu.qformer.core.qformer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.nn.Attention;
 import org.tiaoyu.qformer.core.nn.Dropout;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -46,10 +47,8 @@ public final class QFormerMultiHeadAttention extends Module {
      * @param past   keys and values of P earlier rows to attend to as well, or null
      */
     public Result forward(Tensor hidden, Tensor source, Tensor mask, KeyValue past) {
-        long batch = hidden.size(0);
-        long rows = hidden.size(1);
         long hiddenSize = query.outFeatures();
-        Tensor q = splitHeads(query.forward(hidden));                        // [B, H, T, d]
+        Tensor q = Attention.splitHeads(query.forward(hidden), heads);       // [B, H, T, d]
         KeyValue kv = source == null ? past : keyValue(source);              // [B, H, S, d] each
         Tensor k = kv.key();
         Tensor v = kv.value();
@@ -57,23 +56,13 @@ public final class QFormerMultiHeadAttention extends Module {
             k = Ops.concat(2, past.key(), k);                               // [B, H, P+S, d]
             v = Ops.concat(2, past.value(), v);
         }
-        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(hiddenSize / heads)); // [B, H, T, P+S]
-        if (mask != null) {
-            scores = scores.add(mask);
-        }
-        Tensor probs = dropout.forward(scores.softmax(-1));
-        Tensor context = Ops.matmul(probs, v, false, false, 1.0);            // [B, H, T, d]
-        Tensor out = context.permute(0, 2, 1, 3).reshape(batch, rows, hiddenSize); // [B, T, D]
-        return new Result(out, new KeyValue(k, v));
+        Tensor context = Attention.scaledDotProduct(q, k, v, 1.0 / Math.sqrt(hiddenSize / heads), mask, dropout);
+        return new Result(Attention.mergeHeads(context), new KeyValue(k, v)); // [B, T, D]
     }
 
     /** The keys and values of {@code source} [B, S, Ds], [B, H, S, d] each. */
     public KeyValue keyValue(Tensor source) {
-        return new KeyValue(splitHeads(key.forward(source)), splitHeads(value.forward(source)));
-    }
-
-    /** [B, T, H·d] → a [B, H, T, d] view. */
-    private Tensor splitHeads(Tensor x) {
-        return x.reshape(x.size(0), x.size(1), heads, x.size(2) / heads).permute(0, 2, 1, 3);
+        return new KeyValue(Attention.splitHeads(key.forward(source), heads),
+                Attention.splitHeads(value.forward(source), heads));
     }
 }

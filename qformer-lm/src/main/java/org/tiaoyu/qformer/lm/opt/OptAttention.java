@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
+import org.tiaoyu.qformer.core.nn.Attention;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
 
@@ -41,22 +42,15 @@ public final class OptAttention extends Module {
      * @param past keys and values of the P earlier tokens, or null
      */
     public Result forward(Tensor h, Tensor mask, KeyValue past) {
-        long b = h.size(0);
-        long t = h.size(1);
         long d = h.size(2);
-        Tensor q = split(qProj.forward(h));                                          // [B, H, T, hd]
-        Tensor k = split(kProj.forward(h));
-        Tensor v = split(vProj.forward(h));
+        Tensor q = Attention.splitHeads(qProj.forward(h), heads);                    // [B, H, T, hd]
+        Tensor k = Attention.splitHeads(kProj.forward(h), heads);
+        Tensor v = Attention.splitHeads(vProj.forward(h), heads);
         if (past != null) {
             k = Ops.concat(2, past.key(), k);                                        // [B, H, P+T, hd]
             v = Ops.concat(2, past.value(), v);
         }
-        Tensor scores = Ops.matmul(q, k, false, true, 1.0 / Math.sqrt(d / heads)).add(mask); // [B, H, T, P+T]
-        Tensor context = Ops.matmul(scores.softmax(-1), v, false, false, 1.0);       // [B, H, T, hd]
-        return new Result(outProj.forward(context.permute(0, 2, 1, 3).reshape(b, t, d)), new KeyValue(k, v));
-    }
-
-    private Tensor split(Tensor x) {
-        return x.reshape(x.size(0), x.size(1), heads, x.size(2) / heads).permute(0, 2, 1, 3);
+        Tensor context = Attention.scaledDotProduct(q, k, v, 1.0 / Math.sqrt(d / heads), mask, null);
+        return new Result(outProj.forward(Attention.mergeHeads(context)), new KeyValue(k, v));
     }
 }

@@ -2,9 +2,9 @@ package org.tiaoyu.qformer.lm.t5;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
-import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
+import org.tiaoyu.qformer.core.nn.Attention;
 import org.tiaoyu.qformer.core.nn.Embedding;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -50,17 +50,15 @@ public final class T5Attention extends Module {
 
     /** Keys and values of {@code source} [B, S, D], [B, heads, S, dKv] each (cached by generation). */
     public KeyValue keyValue(Tensor source) {
-        return new KeyValue(split(k.forward(source)), split(v.forward(source)));
+        return new KeyValue(Attention.splitHeads(k.forward(source), config.numHeads()),
+                Attention.splitHeads(v.forward(source), config.numHeads()));
     }
 
     /** {@code h} [B, T, D] attending to given keys/values with an additive {@code bias} → [B, T, D]. */
     public Tensor attend(Tensor h, KeyValue kv, Tensor bias) {
-        long b = h.size(0);
-        long t = h.size(1);
-        Tensor qh = split(q.forward(h));                                             // [B, H, T, dk]
-        Tensor scores = Ops.matmul(qh, kv.key(), false, true, 1.0).add(bias);        // [B, H, T, S]
-        Tensor context = Ops.matmul(scores.softmax(-1), kv.value(), false, false, 1.0); // [B, H, T, dk]
-        return o.forward(context.permute(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * config.dKv()));
+        Tensor qh = Attention.splitHeads(q.forward(h), config.numHeads());            // [B, H, T, dk]
+        Tensor context = Attention.scaledDotProduct(qh, kv.key(), kv.value(), 1.0, bias, null); // no 1/√d in T5
+        return o.forward(Attention.mergeHeads(context));
     }
 
     /** HF's {@code compute_bias}: [1, heads, queries, keys] from the bucketed {@code key − query} distances. */
@@ -95,9 +93,5 @@ public final class T5Attention extends Module {
         float scaled = (float) (Math.log((float) position / maxExact) / Math.log((double) maxDistance / maxExact)
                 * (n - maxExact));
         return bucket + Math.min(maxExact + (long) scaled, n - 1);
-    }
-
-    private Tensor split(Tensor x) {
-        return x.reshape(x.size(0), x.size(1), config.numHeads(), config.dKv()).permute(0, 2, 1, 3);
     }
 }
