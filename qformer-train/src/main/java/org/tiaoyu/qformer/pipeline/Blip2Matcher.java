@@ -2,7 +2,6 @@ package org.tiaoyu.qformer.pipeline;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tiaoyu.qformer.core.autograd.Arena;
@@ -40,7 +39,7 @@ public final class Blip2Matcher implements AutoCloseable {
     public List<Match> match(Path image, List<String> texts) {
         EncodedBatch encoded = tokenizer.encodeBatch(texts, PaddingSide.RIGHT);
         try (var arena = Arena.open("match")) {
-            INDArray pixels = processor.pixelValues(Collections.nCopies(texts.size(), image));
+            INDArray pixels = processor.pixelValues(List.of(image)).repeat(0, texts.size()); // decoded once
             Blip2ImageTextRetrieval.Scores scores = model.score(pixels, encoded.inputIdsArray(),
                     encoded.attentionMaskArray());
             List<Match> out = new ArrayList<>();

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.Fixtures;
 import org.tiaoyu.qformer.core.autograd.GradCheck;
 import org.tiaoyu.qformer.core.autograd.Tensor;
@@ -55,12 +54,8 @@ class PositionInterpolationTest {
         INDArray pixels = Nd4j.rand(DataType.FLOAT, 2, 3, 40, 48);
         VisionOutput out = tower.encode(Tensor.constant(pixels));
         assertArrayEquals(new long[] {2, 5 * 6 + 1, 32}, out.lastHiddenState().shape());
-        // Resizing to the model's own grid is the identity: the 32 px part of the image embeds as before.
-        INDArray same = Nd4j.rand(DataType.FLOAT, 1, 3, 32, 32);
-        INDArray direct = tower.embeddings.forward(Tensor.constant(same)).data();
+        // Resizing to the model's own grid is the identity.
         INDArray viaResize = PositionInterpolation.resize(tower.embeddings.positionEmbedding, 4, 4).data();
         assertEquals(0.0, viaResize.sub(tower.embeddings.positionEmbedding.data()).amaxNumber().doubleValue(), 1e-6);
-        assertArrayEquals(new long[] {1, 17, 32}, direct.shape());
-        assertEquals(direct.get(NDArrayIndex.all(), NDArrayIndex.point(0)).shape().length, 2);
     }
 }
