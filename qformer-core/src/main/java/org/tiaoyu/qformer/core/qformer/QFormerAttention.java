@@ -2,8 +2,8 @@ package org.tiaoyu.qformer.core.qformer;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Module;
-import org.tiaoyu.qformer.core.qformer.QFormerMultiHeadAttention.KeyValue;
 import org.tiaoyu.qformer.core.qformer.QFormerMultiHeadAttention.Result;
 
 /** Mirrors HF {@code Blip2QFormerAttention}: multi-head attention followed by its output block. */

@@ -4,8 +4,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.QFormerConfig;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Module;
-import org.tiaoyu.qformer.core.qformer.QFormerMultiHeadAttention.KeyValue;
 import org.tiaoyu.qformer.core.qformer.QFormerMultiHeadAttention.Result;
 
 /**

@@ -3,13 +3,12 @@ package org.tiaoyu.qformer.core.qformer;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.QFormerConfig;
 import org.tiaoyu.qformer.core.nn.Dropout;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.LayerNorm;
 import org.tiaoyu.qformer.core.nn.Module;
-import org.tiaoyu.qformer.core.qformer.QFormerMultiHeadAttention.KeyValue;
 import org.tiaoyu.qformer.core.qformer.QFormerMultiHeadAttention.Result;
 
 /**
@@ -35,8 +34,7 @@ public final class QFormerModel extends Module {
         public ImageContext select(long[] rows) {
             List<KeyValue> selected = new ArrayList<>();
             for (KeyValue kv : perLayer) {
-                selected.add(kv == null ? null
-                        : new KeyValue(Ops.indexSelect(kv.key(), rows), Ops.indexSelect(kv.value(), rows)));
+                selected.add(kv == null ? null : kv.select(rows));
             }
             return new ImageContext(selected);
         }

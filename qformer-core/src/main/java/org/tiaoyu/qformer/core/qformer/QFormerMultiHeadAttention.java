@@ -1,10 +1,10 @@
 package org.tiaoyu.qformer.core.qformer;
 
 import org.nd4j.linalg.api.buffer.DataType;
-import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.nn.Attention;
 import org.tiaoyu.qformer.core.nn.Dropout;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
 
@@ -16,8 +16,6 @@ import org.tiaoyu.qformer.core.nn.Module;
  */
 public final class QFormerMultiHeadAttention extends Module {
 
-    /** Keys and values of the attended rows, [B, heads, S, headSize] each. */
-    public record KeyValue(Tensor key, Tensor value) {}
 
     /** The attention's output [B, T, D] and the keys and values it attended to (past ones included). */
     public record Result(Tensor output, KeyValue keyValue) {}
@@ -50,14 +48,12 @@ public final class QFormerMultiHeadAttention extends Module {
         long hiddenSize = query.outFeatures();
         Tensor q = Attention.splitHeads(query.forward(hidden), heads);       // [B, H, T, d]
         KeyValue kv = source == null ? past : keyValue(source);              // [B, H, S, d] each
-        Tensor k = kv.key();
-        Tensor v = kv.value();
         if (past != null && source != null) {
-            k = Ops.concat(2, past.key(), k);                               // [B, H, P+S, d]
-            v = Ops.concat(2, past.value(), v);
+            kv = past.append(kv);                                            // [B, H, P+S, d]
         }
-        Tensor context = Attention.scaledDotProduct(q, k, v, 1.0 / Math.sqrt(hiddenSize / heads), mask, dropout);
-        return new Result(Attention.mergeHeads(context), new KeyValue(k, v)); // [B, T, D]
+        Tensor context = Attention.scaledDotProduct(q, kv.key(), kv.value(), 1.0 / Math.sqrt(hiddenSize / heads),
+                mask, dropout);
+        return new Result(Attention.mergeHeads(context), kv);                // [B, T, D]
     }
 
     /** The keys and values of {@code source} [B, S, Ds], [B, H, S, d] each. */

@@ -1,10 +1,10 @@
 package org.tiaoyu.qformer.lm.opt;
 
 import org.nd4j.linalg.api.buffer.DataType;
-import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.nn.Attention;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
 
@@ -14,8 +14,6 @@ import org.tiaoyu.qformer.core.nn.Module;
  */
 public final class OptAttention extends Module {
 
-    /** A layer's cached keys and values, [B, heads, P, headDim] each. */
-    public record KeyValue(Tensor key, Tensor value) {}
 
     /** The attention's output and the keys/values it attended to. */
     public record Result(Tensor output, KeyValue keyValue) {}
@@ -44,13 +42,12 @@ public final class OptAttention extends Module {
     public Result forward(Tensor h, Tensor mask, KeyValue past) {
         long d = h.size(2);
         Tensor q = Attention.splitHeads(qProj.forward(h), heads);                    // [B, H, T, hd]
-        Tensor k = Attention.splitHeads(kProj.forward(h), heads);
-        Tensor v = Attention.splitHeads(vProj.forward(h), heads);
+        KeyValue kv = new KeyValue(Attention.splitHeads(kProj.forward(h), heads),
+                Attention.splitHeads(vProj.forward(h), heads));
         if (past != null) {
-            k = Ops.concat(2, past.key(), k);                                        // [B, H, P+T, hd]
-            v = Ops.concat(2, past.value(), v);
+            kv = past.append(kv);                                                    // [B, H, P+T, hd]
         }
-        Tensor context = Attention.scaledDotProduct(q, k, v, 1.0 / Math.sqrt(d / heads), mask, null);
-        return new Result(outProj.forward(Attention.mergeHeads(context)), new KeyValue(k, v));
+        Tensor context = Attention.scaledDotProduct(q, kv.key(), kv.value(), 1.0 / Math.sqrt(d / heads), mask, null);
+        return new Result(outProj.forward(Attention.mergeHeads(context)), kv);
     }
 }

@@ -9,6 +9,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.nn.Embedding;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.LayerNorm;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -29,7 +30,7 @@ public final class OptDecoder extends Module {
      * @param hiddenStates the embeddings + positions (index 0), each layer's input after it, and last the final
      *                     output (after the final LayerNorm and projection), as HF's {@code hidden_states}
      */
-    public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates, List<OptAttention.KeyValue> cache) {}
+    public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates, List<KeyValue> cache) {}
 
     public final Embedding embedTokens;
     public final Embedding embedPositions;
@@ -66,7 +67,7 @@ public final class OptDecoder extends Module {
      * With a KV cache: {@code inputsEmbeds} [B, T, E] are the T newest tokens, {@code attentionMask} [B, P+T] covers
      * the P cached ones too, and {@code cache} holds every layer's keys/values of those P (null when P = 0).
      */
-    public Output forward(Tensor inputsEmbeds, INDArray attentionMask, List<OptAttention.KeyValue> cache) {
+    public Output forward(Tensor inputsEmbeds, INDArray attentionMask, List<KeyValue> cache) {
         int t = (int) inputsEmbeds.size(1);
         int total = (int) attentionMask.size(1);
         Tensor h = projectIn == null ? inputsEmbeds : projectIn.forward(inputsEmbeds);
@@ -76,7 +77,7 @@ public final class OptDecoder extends Module {
                 NDArrayIndex.interval(total - t, total), NDArrayIndex.all()).dup();  // the new rows
         Tensor mask = MaskStrategy.additive(visible, h.dataType());
         List<Tensor> hiddenStates = new ArrayList<>();
-        List<OptAttention.KeyValue> newCache = new ArrayList<>();
+        List<KeyValue> newCache = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             hiddenStates.add(h);
             OptAttention.Result r = layers.get(i).forward(h, mask, cache == null ? null : cache.get(i));

@@ -3,6 +3,7 @@ package org.tiaoyu.qformer.lm.opt;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.LayerNorm;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -32,7 +33,7 @@ public final class OptDecoderLayer extends Module {
     }
 
     /** h [B, T, D] → [B, T, D] and this layer's keys/values (past included). */
-    public OptAttention.Result forward(Tensor h, Tensor mask, OptAttention.KeyValue past) {
+    public OptAttention.Result forward(Tensor h, Tensor mask, KeyValue past) {
         boolean before = config.doLayerNormBefore();
         OptAttention.Result attention = selfAttn.forward(before ? selfAttnLayerNorm.forward(h) : h, mask, past);
         Tensor attended = h.add(attention.output());

@@ -59,6 +59,11 @@ public final class OptForCausalLm extends Module {
         return model.decoder.forward(inputsEmbeds, attentionMask);
     }
 
+    /** A decoding session over prompts: ids [B, T], their embeddings [B, T, E] (image features in place), mask. */
+    public OptDecodingSession startDecoding(INDArray promptIds, Tensor promptEmbeds, INDArray promptMask) {
+        return new OptDecodingSession(this, promptIds, promptEmbeds, promptMask);
+    }
+
     /** Vocabulary scores [B, T, V] of decoder outputs, through the tied head. */
     public Tensor logits(Tensor hidden) {
         return Ops.linear(hidden, model.decoder.embedTokens.weight, null);

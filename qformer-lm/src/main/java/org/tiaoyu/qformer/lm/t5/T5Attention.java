@@ -6,6 +6,7 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
 import org.tiaoyu.qformer.core.nn.Attention;
 import org.tiaoyu.qformer.core.nn.Embedding;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
 
@@ -16,8 +17,6 @@ import org.tiaoyu.qformer.core.nn.Module;
  */
 public final class T5Attention extends Module {
 
-    /** Keys and values, [B, heads, S, dKv] each. */
-    public record KeyValue(Tensor key, Tensor value) {}
 
     public final Linear q;
     public final Linear k;

@@ -67,6 +67,11 @@ public final class T5ForConditionalGeneration extends Module {
         return lmHead == null ? Ops.linear(h, shared.weight, null) : lmHead.forward(h);
     }
 
+    /** A decoding session over encoder inputs [B, S, D] (image features in place) with padding mask [B, S]. */
+    public T5DecodingSession startDecoding(Tensor inputsEmbeds, INDArray attentionMask) {
+        return new T5DecodingSession(this, inputsEmbeds, attentionMask);
+    }
+
     /** Vocabulary scores [B, T, V] of the decoder for {@code decoderInputIds} [B, T]. */
     public Tensor logits(INDArray decoderInputIds, Tensor encoderOutput, INDArray encoderMask) {
         INDArray decoderMask = Nd4j.ones(DataType.INT64, decoderInputIds.shape());

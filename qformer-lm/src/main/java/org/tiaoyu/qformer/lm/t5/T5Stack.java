@@ -5,9 +5,9 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.tiaoyu.qformer.core.autograd.Ops;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
+import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Module;
 import org.tiaoyu.qformer.core.nn.ModuleList;
 import org.tiaoyu.qformer.core.qformer.MaskStrategy;
@@ -73,12 +73,22 @@ public final class T5Stack extends Module {
      * The decoder's KV cache: each block's self-attention keys/values so far, and its cross-attention keys/values of
      * the encoder output (computed once).
      */
-    public record DecoderCache(List<T5Attention.KeyValue> self, List<T5Attention.KeyValue> cross) {}
+    public record DecoderCache(List<KeyValue> self, List<KeyValue> cross) {
+
+        /** The batch rows {@code rows} of every cached key/value, in that order (repeats allowed). */
+        public DecoderCache select(long[] rows) {
+            List<KeyValue> selfRows = new ArrayList<>();
+            for (KeyValue kv : self) {
+                selfRows.add(kv == null ? null : kv.select(rows));
+            }
+            return new DecoderCache(selfRows, cross.stream().map(kv -> kv.select(rows)).toList());
+        }
+    }
 
     /** A cache for decoding against {@code encoderOutput} [B, S, D], nothing decoded yet. */
     public DecoderCache startDecoding(Tensor encoderOutput) {
-        List<T5Attention.KeyValue> cross = new ArrayList<>();
-        List<T5Attention.KeyValue> self = new ArrayList<>();
+        List<KeyValue> cross = new ArrayList<>();
+        List<KeyValue> self = new ArrayList<>();
         for (Block b : block.asList()) {
             cross.add(b.crossAttention.encDecAttention.keyValue(encoderOutput));
             self.add(null);
@@ -101,10 +111,9 @@ public final class T5Stack extends Module {
             Block b = block.get(i);
             T5Attention attention = b.selfAttention.selfAttention;
             Tensor normed = b.selfAttention.layerNorm.forward(h);
-            T5Attention.KeyValue now = attention.keyValue(normed);
-            T5Attention.KeyValue past = cache.self().get(i);
-            T5Attention.KeyValue all = past == null ? now : new T5Attention.KeyValue(
-                    Ops.concat(2, past.key(), now.key()), Ops.concat(2, past.value(), now.value()));
+            KeyValue now = attention.keyValue(normed);
+            KeyValue past = cache.self().get(i);
+            KeyValue all = past == null ? now : past.append(now);
             cache.self().set(i, all);
             h = h.add(attention.attend(normed, all, selfBias));
             h = h.add(b.crossAttention.encDecAttention.attend(b.crossAttention.layerNorm.forward(h),

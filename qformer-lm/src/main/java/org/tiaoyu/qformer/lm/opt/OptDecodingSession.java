@@ -1,0 +1,85 @@
+package org.tiaoyu.qformer.lm.opt;
+
+import java.util.Arrays;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.nn.KeyValue;
+import org.tiaoyu.qformer.lm.generate.DecodingSession;
+
+/**
+ * OPT primed with prompts for {@link org.tiaoyu.qformer.lm.generate.Generator}: the prompt runs once, then each new
+ * token attends to every layer's cached keys/values; the attention mask grows with the sequence (left padding
+ * stays masked, and positions keep counting real tokens only).
+ */
+public final class OptDecodingSession implements DecodingSession {
+
+    private final OptForCausalLm lm;
+    private final long[][] prefix;
+    private Tensor promptEmbeds;
+    private INDArray mask;
+    private List<KeyValue> cache;
+
+    /**
+     * @param promptIds    [B, T] the prompt's ids (the sequences start with them; image-token ids included)
+     * @param promptEmbeds [B, T, E] their embeddings, image features in place
+     * @param promptMask   [B, T] 1 for real tokens (left padding allowed)
+     */
+    OptDecodingSession(OptForCausalLm lm, INDArray promptIds, Tensor promptEmbeds, INDArray promptMask) {
+        if (promptIds.size(0) != promptEmbeds.size(0) || promptIds.size(1) != promptEmbeds.size(1)
+                || !Arrays.equals(promptIds.shape(), promptMask.shape())) {
+            throw new IllegalArgumentException("prompt ids " + Arrays.toString(promptIds.shape())
+                    + ", embeddings " + Arrays.toString(promptEmbeds.shape()) + " and mask "
+                    + Arrays.toString(promptMask.shape()) + " do not agree");
+        }
+        this.lm = lm;
+        this.prefix = promptIds.castTo(DataType.INT64).toLongMatrix();
+        this.promptEmbeds = promptEmbeds;
+        this.mask = promptMask.castTo(DataType.INT64);
+    }
+
+    @Override
+    public long[][] prefix() {
+        return prefix;
+    }
+
+    @Override
+    public INDArray prefill() {
+        OptDecoder.Output out = lm.forward(promptEmbeds, mask);
+        promptEmbeds = null;
+        return lastLogits(out);
+    }
+
+    @Override
+    public INDArray step(long[] tokens) {
+        mask = Nd4j.concat(1, mask, Nd4j.ones(DataType.INT64, tokens.length, 1));
+        Tensor embeds = lm.embed(Nd4j.createFromArray(tokens).reshape(tokens.length, 1));
+        return lastLogits(lm.model.decoder.forward(embeds, mask, cache));
+    }
+
+    @Override
+    public void select(long[] rows) {
+        cache = cache.stream().map(kv -> kv.select(rows)).toList();
+        int[] pulled = Arrays.stream(rows).mapToInt(r -> (int) r).toArray();
+        mask = Nd4j.pullRows(mask, 1, pulled);
+    }
+
+    @Override
+    public long eosTokenId() {
+        return lm.config.eosTokenId();
+    }
+
+    @Override
+    public long padTokenId() {
+        return lm.config.padTokenId();
+    }
+
+    private INDArray lastLogits(OptDecoder.Output out) {
+        cache = out.cache();
+        Tensor h = out.lastHiddenState();
+        long t = h.size(1);
+        return lm.logits(h.slice(1, t - 1, t)).data().reshape(h.size(0), -1);
+    }
+}

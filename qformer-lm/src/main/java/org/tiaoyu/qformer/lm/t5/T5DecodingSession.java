@@ -1,0 +1,79 @@
+package org.tiaoyu.qformer.lm.t5;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.lm.generate.DecodingSession;
+
+/**
+ * T5 primed with encoder inputs for {@link org.tiaoyu.qformer.lm.generate.Generator}: the encoder runs once and
+ * each decoder block's cross-attention keys/values of its output are computed once; the decoder starts from
+ * {@code decoder_start_token_id} and caches its self-attention keys/values. The sequences exclude the prompt.
+ */
+public final class T5DecodingSession implements DecodingSession {
+
+    private final T5ForConditionalGeneration lm;
+    private final long[][] prefix;
+    private Tensor inputsEmbeds;
+    private INDArray encoderMask;
+    private T5Stack.DecoderCache cache;
+    private int position;
+
+    /**
+     * @param inputsEmbeds  [B, S, D] the encoder input, image features in place
+     * @param attentionMask [B, S] its padding mask
+     */
+    T5DecodingSession(T5ForConditionalGeneration lm, Tensor inputsEmbeds, INDArray attentionMask) {
+        if (inputsEmbeds.size(0) != attentionMask.size(0) || inputsEmbeds.size(1) != attentionMask.size(1)) {
+            throw new IllegalArgumentException("encoder inputs " + Arrays.toString(inputsEmbeds.shape())
+                    + " and mask " + Arrays.toString(attentionMask.shape()) + " do not agree");
+        }
+        this.lm = lm;
+        this.inputsEmbeds = inputsEmbeds;
+        this.encoderMask = attentionMask;
+        this.prefix = new long[(int) inputsEmbeds.size(0)][];
+        Arrays.setAll(prefix, i -> new long[] {lm.config.decoderStartTokenId()});
+    }
+
+    @Override
+    public long[][] prefix() {
+        return prefix;
+    }
+
+    @Override
+    public INDArray prefill() {
+        cache = lm.decoder.startDecoding(lm.encode(inputsEmbeds, encoderMask));
+        inputsEmbeds = null;
+        position = -1;
+        long[] start = new long[prefix.length];
+        Arrays.fill(start, lm.config.decoderStartTokenId());
+        return step(start);
+    }
+
+    @Override
+    public INDArray step(long[] tokens) {
+        position++;
+        Tensor embeds = lm.embed(Nd4j.createFromArray(tokens).reshape(tokens.length, 1));
+        Tensor h = lm.decoder.decodeStep(embeds, position, cache, encoderMask);
+        return lm.head(h).data().reshape(tokens.length, -1);
+    }
+
+    @Override
+    public void select(long[] rows) {
+        cache = cache.select(rows);
+        encoderMask = Nd4j.pullRows(encoderMask.castTo(DataType.INT64), 1,
+                Arrays.stream(rows).mapToInt(r -> (int) r).toArray());
+    }
+
+    @Override
+    public long eosTokenId() {
+        return lm.config.eosTokenId();
+    }
+
+    @Override
+    public long padTokenId() {
+        return lm.config.padTokenId();
+    }
+}
