@@ -4,18 +4,27 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
 import org.tiaoyu.qformer.pipeline.Blip2Captioner;
+import org.tiaoyu.qformer.pipeline.Caption;
+import org.tiaoyu.qformer.vision.image.ImageInput;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code qformer caption} (DESIGN §5): one line (or JSON object) per image. Greedy decoding so far. */
-@Command(name = "caption", description = "Caption images with a BLIP-2 model directory (greedy decoding).")
+/**
+ * {@code qformer caption} (DESIGN §5): one line (or JSON object) per image and returned sequence, the images in
+ * batches; the text is what HF's processor decodes for the same call.
+ */
+@Command(name = "caption", description = "Caption images with a BLIP-2 model directory (greedy, beam search or "
+        + "sampling).")
 final class CaptionCommand implements Callable<Integer> {
 
     @Spec
@@ -31,47 +40,50 @@ final class CaptionCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "", description = "Text the caption continues (default none).")
     private String prompt;
 
-    @Option(names = "--max-new-tokens", defaultValue = "30", description = "Default ${DEFAULT-VALUE}.")
-    private int maxNewTokens;
-
-    @Option(names = "--num-beams", defaultValue = "1", description = "1 (greedy); beam search is not there yet.")
-    private int numBeams;
-
     @Option(names = "--batch-size", defaultValue = "8", description = "Images per batch (default ${DEFAULT-VALUE}).")
     private int batchSize;
 
     @Option(names = "--json", description = "One JSON object per line: image, prompt, text.")
     private boolean json;
 
+    @Mixin
+    private GenerationOptions generation = new GenerationOptions();
+
     @Override
     public Integer call() throws Exception {
-        if (maxNewTokens < 1 || batchSize < 1) {
-            throw new ParameterException(spec.commandLine(), "--max-new-tokens and --batch-size must be positive");
-        }
-        if (numBeams != 1) {
-            throw new ParameterException(spec.commandLine(), "--num-beams " + numBeams
-                    + ": beam search is not implemented yet (use 1)");
+        if (batchSize < 1) {
+            throw new ParameterException(spec.commandLine(), "--batch-size must be positive");
         }
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         try (Blip2Captioner captioner = Blip2Captioner.load(model)) {
+            GenerationConfig settings = settings(spec, generation, captioner.defaults());
             for (int from = 0; from < images.size(); from += batchSize) {
-                List<Path> batch = images.subList(from, Math.min(images.size(), from + batchSize));
-                List<String> texts = captioner.caption(batch, prompt, maxNewTokens);
-                for (int i = 0; i < batch.size(); i++) {
+                List<ImageInput> batch = images.subList(from, Math.min(images.size(), from + batchSize)).stream()
+                        .map(ImageInput::of).toList();
+                for (Caption c : captioner.caption(batch, Collections.nCopies(batch.size(), prompt), settings)) {
                     if (json) {
                         ObjectNode line = mapper.createObjectNode();
-                        line.put("image", batch.get(i).toString());
-                        line.put("prompt", prompt);
-                        line.put("text", texts.get(i));
+                        line.put("image", c.image());
+                        line.put("prompt", c.prompt());
+                        line.put("text", c.text());
                         out.println(mapper.writeValueAsString(line));
                     } else {
-                        out.println(batch.get(i) + "\t" + texts.get(i));
+                        out.println(c.image() + "\t" + c.text());
                     }
                 }
                 out.flush();
             }
         }
         return ExitStatus.OK;
+    }
+
+    /** The decoding settings, an invalid combination being a usage error (exit 2). */
+    static GenerationConfig settings(CommandSpec spec, GenerationOptions options, GenerationConfig defaults) {
+        try {
+            return options.apply(defaults);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 }

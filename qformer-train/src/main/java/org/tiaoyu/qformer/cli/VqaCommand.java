@@ -6,8 +6,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
 import org.tiaoyu.qformer.pipeline.Blip2Captioner;
+import org.tiaoyu.qformer.vision.image.ImageInput;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -15,10 +18,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code qformer vqa} (DESIGN §5): answers a question about an image with the prompt
- * {@code "Question: {} Short answer:"} (greedy); the answer is the text HF's processor decodes for that call.
+ * {@code "Question: {} Short answer:"} (greedy by default); the answer is the text HF's processor decodes for that call.
  */
-@Command(name = "vqa", description = "Answer a question about an image with a BLIP-2 model directory (greedy).")
+@Command(name = "vqa", description = "Answer a question about an image with a BLIP-2 model directory (greedy unless told otherwise).")
 final class VqaCommand implements Callable<Integer> {
+
+    /** New tokens at most unless --max-new-tokens or --max-length says otherwise: answers are short (LAVIS's). */
+    private static final int SHORT_ANSWER_TOKENS = 10;
 
     @Spec
     private CommandSpec spec;
@@ -37,20 +43,25 @@ final class VqaCommand implements Callable<Integer> {
             description = "The prompt, {} standing for the question (default \"${DEFAULT-VALUE}\").")
     private String template;
 
-    @Option(names = "--max-new-tokens", defaultValue = "10", description = "Default ${DEFAULT-VALUE}.")
-    private int maxNewTokens;
+    @Mixin
+    private GenerationOptions generation = new GenerationOptions();
 
     @Option(names = "--json", description = "One JSON object: image, question, answer.")
     private boolean json;
 
     @Override
     public Integer call() throws Exception {
-        if (!template.contains("{}") || maxNewTokens < 1) {
-            throw new ParameterException(spec.commandLine(), "--template needs {} and --max-new-tokens must be >= 1");
+        if (!template.contains("{}")) {
+            throw new ParameterException(spec.commandLine(), "--template needs {} where the question goes");
         }
         String answer;
         try (Blip2Captioner captioner = Blip2Captioner.load(model)) {
-            answer = captioner.caption(List.of(image), template.replace("{}", question), maxNewTokens).get(0);
+            if (generation.maxNewTokens == null && generation.maxLength == null) {
+                generation.maxNewTokens = SHORT_ANSWER_TOKENS;
+            }
+            GenerationConfig settings = CaptionCommand.settings(spec, generation, captioner.defaults());
+            answer = captioner.caption(List.of(ImageInput.of(image)), List.of(template.replace("{}", question)),
+                    settings).get(0).text();
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

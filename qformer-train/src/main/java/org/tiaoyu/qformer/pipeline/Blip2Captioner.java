@@ -1,56 +1,53 @@
 package org.tiaoyu.qformer.pipeline;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.tiaoyu.qformer.core.BadInputException;
-import org.tiaoyu.qformer.core.autograd.Arena;
-import org.tiaoyu.qformer.core.autograd.Grad;
-import org.tiaoyu.qformer.core.autograd.Tensor;
-import org.tiaoyu.qformer.core.config.Blip2Config;
-import org.tiaoyu.qformer.core.config.OptConfig;
-import org.tiaoyu.qformer.core.nn.Linear;
-import org.tiaoyu.qformer.core.qformer.QueryTransformer;
-import org.tiaoyu.qformer.lm.ImageTokens;
-import org.tiaoyu.qformer.lm.LanguageProjection;
-import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
-import org.tiaoyu.qformer.lm.opt.OptGreedyDecoder;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
+import org.tiaoyu.qformer.lm.generate.GenerationOutput;
 import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
-import org.tiaoyu.qformer.vision.Blip2VisionTower;
+import org.tiaoyu.qformer.vision.image.ImageInput;
 import org.tiaoyu.qformer.vision.image.ImageProcessor;
 
 /**
- * Captions images with a BLIP-2 OPT model directory as the hub ships it, as HF's {@code Blip2Processor} +
- * {@code Blip2ForConditionalGeneration.generate} (greedy) + {@code processor.batch_decode(skip_special_tokens=True)}
- * do: the prompt is {@code [image]·Q + tokenizer(prompt)} (the tokenizer adds its bos), left-padded in a batch; the
- * text is the whole decoded sequence, prompt included. Load once, caption many; close to free the tokenizer.
+ * Captions images and answers questions with a {@code Blip2ForConditionalGeneration} directory as the hub ships it
+ * (weights, config, tokenizer and processor files), as HF's {@code Blip2Processor} + {@code generate} +
+ * {@code processor.batch_decode(skip_special_tokens=True)} do: the prompt is {@code [image]·Q + tokenizer(prompt)}
+ * (the tokenizer adds its own bos or eos), left-padded in a batch for OPT. Decoding settings default to the
+ * directory's {@code generation_config.json}. Load once, caption many; close to free the tokenizer.
+ *
+ * <pre>{@code
+ * try (Blip2Captioner blip2 = Blip2Captioner.load(Path.of("blip2-opt-2.7b"))) {
+ *     System.out.println(blip2.caption(Path.of("photo.jpg")).text());
+ *     System.out.println(blip2.answer(ImageInput.of(picture), "what is shown?").text());
+ * }
+ * }</pre>
  */
 public final class Blip2Captioner implements AutoCloseable {
 
-    private final Blip2Config config;
+    /** BLIP-2's VQA prompt; {} stands for the question. */
+    public static final String QUESTION_TEMPLATE = "Question: {} Short answer:";
+
+    /** New tokens at most when the directory sets no length (HF's max_length 20 would count the image tokens). */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 30;
+
+    private final Blip2Generator model;
     private final ImageProcessor processor;
-    private final Blip2VisionTower vision;
-    private final QueryTransformer queries;
-    private final Linear projection;
-    private final OptForCausalLm lm;
     private final HfTokenizer tokenizer;
+    private final GenerationConfig defaults;
 
     private Blip2Captioner(Path modelDir) {
-        this.config = Blip2Config.read(modelDir);
-        if (!(config.text() instanceof OptConfig)) {
-            throw new BadInputException(modelDir + ": captioning supports OPT language models so far (this is "
-                    + config.text().getClass().getSimpleName() + ")");
-        }
+        this.model = Blip2Generator.load(modelDir);
         this.processor = ImageProcessor.fromModelDir(modelDir);
-        this.vision = Blip2VisionTower.load(modelDir);
-        this.queries = QueryTransformer.load(modelDir);
-        this.projection = LanguageProjection.load(modelDir);
-        this.lm = OptForCausalLm.load(modelDir);
+        GenerationConfig configured = GenerationConfig.fromModelDir(modelDir);
+        this.defaults = configured.maxNewTokens() == -1 && configured.maxLength() == GenerationConfig.defaults()
+                .maxLength() ? configured.toBuilder().maxNewTokens(DEFAULT_MAX_NEW_TOKENS).build() : configured;
         this.tokenizer = HfTokenizer.load(modelDir);
     }
 
@@ -59,48 +56,67 @@ public final class Blip2Captioner implements AutoCloseable {
         return new Blip2Captioner(modelDir);
     }
 
-    /** One caption per image, all with the same prompt ({@code ""} for none), greedy, up to {@code maxNewTokens}. */
-    public List<String> caption(List<Path> images, String prompt, int maxNewTokens) {
-        return caption(images, Collections.nCopies(images.size(), prompt), maxNewTokens);
+    /**
+     * The directory's decoding settings: {@code generation_config.json} over HF's defaults, with
+     * {@link #DEFAULT_MAX_NEW_TOKENS} when it sets neither {@code max_new_tokens} nor {@code max_length}.
+     */
+    public GenerationConfig defaults() {
+        return defaults;
     }
 
-    /** One caption per image with its own prompt; the images form one batch. */
-    public List<String> caption(List<Path> images, List<String> prompts, int maxNewTokens) {
+    /** A caption of an image file, no prompt, default settings. */
+    public Caption caption(Path image) {
+        return caption(ImageInput.of(image), "");
+    }
+
+    /** A caption of a picture in memory, no prompt, default settings. */
+    public Caption caption(BufferedImage image) {
+        return caption(ImageInput.of(image), "");
+    }
+
+    /** The continuation of {@code prompt} for an image, default settings. */
+    public Caption caption(ImageInput image, String prompt) {
+        return caption(List.of(image), Collections.nCopies(1, prompt), defaults).get(0);
+    }
+
+    /** The short answer to a question, with {@link #QUESTION_TEMPLATE} and default settings. */
+    public Caption answer(ImageInput image, String question) {
+        return caption(image, QUESTION_TEMPLATE.replace("{}", question));
+    }
+
+    /**
+     * Captions a batch: one prompt per image; the images go through the model together.
+     *
+     * @return {@code num_return_sequences} captions per image, the images in order
+     */
+    public List<Caption> caption(List<ImageInput> images, List<String> prompts, GenerationConfig generation) {
         if (images.size() != prompts.size() || images.isEmpty()) {
             throw new IllegalArgumentException("need one prompt per image, got " + images.size() + " images and "
                     + prompts.size() + " prompts");
         }
-        OptConfig text = (OptConfig) config.text();
-        long imageToken = config.imageTokenIndex().orElseThrow(
-                () -> new IllegalStateException("the model has no image_token_index"));
-        INDArray ids;
-        INDArray mask;
-        {
-            EncodedBatch encoded = tokenizer.encodeBatch(prompts, PaddingSide.LEFT);
-            int q = config.numQueryTokens();
-            long[][] withImages = new long[encoded.size()][q + encoded.length()];
-            long[][] maskWithImages = new long[encoded.size()][q + encoded.length()];
-            for (int i = 0; i < encoded.size(); i++) {
-                for (int j = 0; j < q; j++) {
-                    withImages[i][j] = imageToken;
-                    maskWithImages[i][j] = 1;
-                }
-                System.arraycopy(encoded.inputIds()[i], 0, withImages[i], q, encoded.length());
-                System.arraycopy(encoded.attentionMask()[i], 0, maskWithImages[i], q, encoded.length());
-            }
-            ids = Nd4j.createFromArray(withImages);
-            mask = Nd4j.createFromArray(maskWithImages);
+        int q = model.config().numQueryTokens();
+        long imageToken = model.config().imageTokenIndex().getAsInt();
+        EncodedBatch text = tokenizer.encodeBatch(prompts,
+                model.encoderDecoder() ? PaddingSide.RIGHT : PaddingSide.LEFT);
+        long[][] ids = new long[text.size()][q + text.length()];
+        long[][] mask = new long[text.size()][q + text.length()];
+        for (int i = 0; i < text.size(); i++) {
+            Arrays.fill(ids[i], 0, q, imageToken);
+            Arrays.fill(mask[i], 0, q, 1);
+            System.arraycopy(text.inputIds()[i], 0, ids[i], q, text.length());
+            System.arraycopy(text.attentionMask()[i], 0, mask[i], q, text.length());
         }
-        long[][] sequences;
-        try (var noGrad = Grad.off(); var arena = Arena.open("caption")) {
-            Tensor pixels = Tensor.constant(processor.pixelValues(images));
-            Tensor projected = projection.forward(queries.forward(vision.encode(pixels).lastHiddenState())
-                    .lastHiddenState());
-            Tensor embeds = ImageTokens.scatter(lm.embed(ids), projected, ids, imageToken);
-            sequences = new OptGreedyDecoder(lm).generate(embeds, mask, maxNewTokens, text.eosTokenId(),
-                    text.padTokenId()).sequences(ids);
+        GenerationOutput out = model.generate(processor.process(images), Nd4j.createFromArray(ids),
+                Nd4j.createFromArray(mask), generation);
+        List<String> texts = tokenizer.decodeBatch(out.sequences(), true);
+        int perImage = out.sequences().length / images.size();
+        List<Caption> captions = new ArrayList<>();
+        for (int i = 0; i < out.sequences().length; i++) {
+            double score = out.sequencesScores() == null ? Double.NaN : out.sequencesScores()[i];
+            captions.add(new Caption(images.get(i / perImage).name(), prompts.get(i / perImage), texts.get(i),
+                    out.sequences()[i], score));
         }
-        return new ArrayList<>(tokenizer.decodeBatch(sequences, true));
+        return captions;
     }
 
     @Override

@@ -19,6 +19,11 @@ public final class Generator {
 
     /** Decodes every row of {@code session} with {@code config}; see {@link GenerationOutput} for the layout. */
     public static GenerationOutput generate(DecodingSession session, GenerationConfig config) {
+        int prefixLength = session.prefix()[0].length;
+        if (config.maxLength(prefixLength) <= prefixLength) {
+            throw new IllegalArgumentException("max_length " + config.maxLength() + " leaves no room after the "
+                    + prefixLength + " tokens the sequences start with; set max_new_tokens instead");
+        }
         try (var noGrad = Grad.off()) {
             return config.beamSearch() ? BeamSearch.run(session, config) : greedyOrSample(session, config);
         }

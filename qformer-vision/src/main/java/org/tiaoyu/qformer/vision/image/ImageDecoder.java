@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -62,6 +63,33 @@ public final class ImageDecoder {
         byte[] bytes = readBytes(file);
         RgbImage image = decode(file, bytes);
         return ExifOrientation.apply(image, ExifOrientation.ofJpeg(bytes));
+    }
+
+    /**
+     * A picture already in memory converted to RGB by the same rules as a decoded file (gray replicated, palette
+     * expanded, alpha dropped, 16-bit samples reduced as Pillow does). Layouts those rules do not cover (packed
+     * 5-6-5 pixels, premultiplied alpha, other colour spaces) go through Java2D's own sRGB conversion.
+     */
+    public static RgbImage toRgb(BufferedImage image) {
+        ColorModel cm = image.getColorModel();
+        int type = cm.getColorSpace().getType();
+        boolean rules = !cm.isAlphaPremultiplied() && (cm instanceof IndexColorModel
+                || (type == ColorSpace.TYPE_RGB || type == ColorSpace.TYPE_GRAY)
+                && (cm.getComponentSize(0) == 8 || cm.getComponentSize(0) == 16)
+                && IntStream.of(cm.getComponentSize()).allMatch(b -> b == cm.getComponentSize(0)));
+        if (rules) {
+            return toRgb(Path.of("BufferedImage"), "memory", image, cm.hasAlpha());
+        }
+        int width = image.getWidth();
+        int height = image.getHeight();
+        int[] argb = image.getRGB(0, 0, width, height, null, 0, width);
+        byte[] rgb = new byte[width * height * 3];
+        for (int i = 0; i < argb.length; i++) {
+            rgb[3 * i] = (byte) (argb[i] >> 16);
+            rgb[3 * i + 1] = (byte) (argb[i] >> 8);
+            rgb[3 * i + 2] = (byte) argb[i];
+        }
+        return new RgbImage(width, height, rgb);
     }
 
     private static byte[] readBytes(Path file) {

@@ -39,29 +39,34 @@ public final class ImageProcessor {
      *     {@code do_resize}, for images of different sizes
      */
     public INDArray pixelValues(List<Path> files) {
-        if (files.isEmpty()) {
+        return process(files.stream().map(ImageInput::of).toList());
+    }
+
+    /** Decodes and processes {@code images} (files or pictures in memory); see {@link #pixelValues}. */
+    public INDArray process(List<ImageInput> images) {
+        if (images.isEmpty()) {
             throw new IllegalArgumentException("no images to process");
         }
-        float[][] images = new float[files.size()][];
+        float[][] planes = new float[images.size()][];
         int height = -1;
         int width = -1;
-        for (int i = 0; i < files.size(); i++) {
-            RgbImage image = resize(ImageDecoder.read(files.get(i)));
+        for (int i = 0; i < images.size(); i++) {
+            RgbImage image = resize(images.get(i).decode());
             if (i == 0) {
                 height = image.height();
                 width = image.width();
             } else if (image.height() != height || image.width() != width) {
-                throw new BadInputException(files.get(i) + ": " + image.width() + "x" + image.height()
+                throw new BadInputException(images.get(i).name() + ": " + image.width() + "x" + image.height()
                         + " does not match the first image's " + width + "x" + height + " (do_resize is off)");
             }
-            images[i] = normalize(image);
+            planes[i] = normalize(image);
         }
         int plane = 3 * height * width;
-        float[] data = new float[files.size() * plane];
-        for (int i = 0; i < images.length; i++) {
-            System.arraycopy(images[i], 0, data, i * plane, plane);
+        float[] data = new float[images.size() * plane];
+        for (int i = 0; i < planes.length; i++) {
+            System.arraycopy(planes[i], 0, data, i * plane, plane);
         }
-        return Nd4j.create(data, new long[] {files.size(), 3, height, width}, 'c');
+        return Nd4j.create(data, new long[] {images.size(), 3, height, width}, 'c');
     }
 
     /** The image resized to the configured size with Pillow's BICUBIC, or as it is without {@code do_resize}. */

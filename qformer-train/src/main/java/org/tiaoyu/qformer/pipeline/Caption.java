@@ -1,0 +1,13 @@
+package org.tiaoyu.qformer.pipeline;
+
+/**
+ * One generated text for one image.
+ *
+ * @param image  the image's name (its path, for a file)
+ * @param prompt the text prompt ({@code ""} for none)
+ * @param text   what HF's {@code processor.batch_decode(sequences, skip_special_tokens=True)} gives: for OPT the
+ *               prompt followed by the new text, for T5 the new text only
+ * @param tokens HF's {@code sequences} row the text was decoded from
+ * @param score  beam search's {@code sequences_scores} entry; NaN for greedy decoding and sampling
+ */
+public record Caption(String image, String prompt, String text, long[] tokens, double score) {}
