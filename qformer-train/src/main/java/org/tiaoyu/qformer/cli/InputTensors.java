@@ -39,6 +39,11 @@ final class InputTensors implements AutoCloseable {
         return file.load(name, type);
     }
 
+    /** Whether the file holds a tensor {@code name}. */
+    boolean has(String name) {
+        return file.contains(name);
+    }
+
     /** Fails with a message naming the file unless every value of {@code ids} lies in [0, bound). */
     void requireIndices(String name, INDArray ids, long bound) {
         for (long v : ids.reshape(ids.length()).toLongVector()) {

@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
             CaptionCommand.class,
             FeaturesCommand.class,
             ForwardCommand.class,
+            GenerateCommand.class,
             InspectCommand.class,
             MatchCommand.class,
             PreprocessCommand.class,

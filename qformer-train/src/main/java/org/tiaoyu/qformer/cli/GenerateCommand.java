@@ -1,0 +1,92 @@
+package org.tiaoyu.qformer.cli;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
+import org.tiaoyu.qformer.lm.generate.GenerationOutput;
+import org.tiaoyu.qformer.pipeline.Blip2Generator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code qformer generate} (DESIGN §5): HF's {@code generate} on token ids. Writes {@code sequences} in HF's layout
+ * (OPT: prompt + new tokens; T5: decoder start + new tokens) and, for beam search, {@code sequences_scores}.
+ */
+@Command(name = "generate", description = "Generate token ids from pixel values (and prompt ids) with a BLIP-2 "
+        + "model directory.")
+final class GenerateCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "A Blip2ForConditionalGeneration directory (weights and config.json).")
+    private Path model;
+
+    @Option(names = "--inputs", required = true, paramLabel = "IN",
+            description = "Safetensors with pixel_values [B,3,S,S] and, optionally, input_ids and attention_mask "
+                    + "[B,T] (without them the prompt is [image]*Q + [bos]).")
+    private Path inputs;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Safetensors file to write.")
+    private Path out;
+
+    @Mixin
+    private GenerationOptions generation = new GenerationOptions();
+
+    @Override
+    public Integer call() {
+        Blip2Generator generator = Blip2Generator.load(model);
+        GenerationConfig settings = CaptionCommand.settings(spec, generation,
+                GenerationConfig.fromModelDir(model));
+        INDArray pixels;
+        INDArray ids;
+        INDArray mask;
+        try (InputTensors in = new InputTensors(inputs)) {
+            int size = generator.imageSize();
+            pixels = in.require("pixel_values", DataType.FLOAT, -1, 3, size, size);
+            if (in.has("input_ids")) {
+                ids = in.require("input_ids", DataType.INT64, pixels.size(0), -1);
+                in.requireIndices("input_ids", ids, generator.config().text().vocabSize());
+                mask = in.require("attention_mask", DataType.INT64, pixels.size(0), ids.size(1));
+                requireImageTokens(in, ids, generator);
+            } else {
+                ids = generator.imageOnlyPrompt((int) pixels.size(0));
+                mask = Nd4j.ones(DataType.INT64, ids.shape());
+            }
+        }
+        GenerationOutput result = generator.generate(pixels, ids, mask, settings);
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        tensors.put("sequences", Nd4j.createFromArray(result.sequences()));
+        if (result.sequencesScores() != null) {
+            tensors.put("sequences_scores", Nd4j.createFromArray(result.sequencesScores()).castTo(DataType.FLOAT));
+        }
+        SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
+        return ExitStatus.OK;
+    }
+
+    /** Every prompt row must hold exactly {@code num_query_tokens} image tokens, where the queries go. */
+    private static void requireImageTokens(InputTensors in, INDArray ids, Blip2Generator generator) {
+        int expected = generator.config().numQueryTokens();
+        long imageToken = generator.config().imageTokenIndex().getAsInt();
+        long[][] rows = ids.toLongMatrix();
+        for (int i = 0; i < rows.length; i++) {
+            long found = Arrays.stream(rows[i]).filter(id -> id == imageToken).count();
+            if (found != expected) {
+                throw new BadInputException(in.path() + ": input_ids row " + i + " holds " + found
+                        + " image tokens (id " + imageToken + "), expected num_query_tokens = " + expected);
+            }
+        }
+    }
+}
