@@ -1,0 +1,129 @@
+package org.tiaoyu.qformer.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.Fixtures;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
+import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
+import org.tiaoyu.qformer.vision.image.ImageInput;
+import org.tiaoyu.qformer.vision.image.ImageProcessor;
+
+/**
+ * The Flan-T5 path of {@link Blip2Captioner}, on the T5 fixture's weights with a SentencePiece-Unigram
+ * {@code tokenizer.json} written here (T5's layout: Metaspace, {@code </s>} appended by the post-processor): the
+ * prompt is {@code [image]·Q + tokenizer(prompt)}, the output starts with the decoder start token and excludes the
+ * prompt, and right padding in a batch changes nothing.
+ */
+class T5CaptionerTest {
+
+    private static final String[] WORDS = {"a", "photo", "of", "the", "cat", "what", "is", "shown", "?", "question",
+        ":", "short", "answer"};
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void hubStyleDirectory() throws Exception {
+        Path fixture = Fixtures.path("hf/public_t5/model");
+        for (String f : List.of("config.json", "model.safetensors", "generation_config.json")) {
+            Files.copy(fixture.resolve(f), dir.resolve(f));
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode processor = json.createObjectNode().put("image_processor_type", "BlipImageProcessor")
+                .put("do_resize", true).put("resample", 3).put("do_rescale", true).put("rescale_factor", 1 / 255.0)
+                .put("do_normalize", true).put("do_convert_rgb", true);
+        processor.putObject("size").put("height", 32).put("width", 32);
+        processor.putArray("image_mean").add(0.48145466).add(0.4578275).add(0.40821073);
+        processor.putArray("image_std").add(0.26862954).add(0.26130258).add(0.27577711);
+        json.writeValue(dir.resolve("preprocessor_config.json").toFile(), processor);
+        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), Map.of("tokenizer_class", "T5Tokenizer",
+                "eos_token", "</s>", "pad_token", "<pad>", "unk_token", "<unk>", "padding_side", "right"));
+        json.writeValue(dir.resolve("tokenizer.json").toFile(), unigramTokenizer(json));
+    }
+
+    /** 100 ids like the fixture's vocabulary: pad, eos, unk, words, single letters, fillers, {@code <image>} = 99. */
+    private static ObjectNode unigramTokenizer(ObjectMapper json) {
+        ObjectNode root = json.createObjectNode().put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        ArrayNode vocab = json.createArrayNode();
+        String[] special = {"<pad>", "</s>", "<unk>"};
+        for (int id = 0; id < 100; id++) {
+            String piece = id < 3 ? special[id] : id == 99 ? "<image>" : id - 3 < WORDS.length ? "▁" + WORDS[id - 3]
+                    : id - 3 - WORDS.length < 26 ? String.valueOf((char) ('a' + id - 3 - WORDS.length)) : "▁x" + id;
+            vocab.addArray().add(piece).add(id < 3 || id == 99 ? 0.0 : -1.0 - id / 100.0);
+            if (id < 3 || id == 99) {
+                added.addObject().put("id", id).put("content", piece).put("single_word", false).put("lstrip", false)
+                        .put("rstrip", false).put("normalized", false).put("special", true);
+            }
+        }
+        root.putNull("normalizer");
+        root.putObject("pre_tokenizer").put("type", "Metaspace").put("replacement", "▁")
+                .put("prepend_scheme", "always").put("split", true);
+        ObjectNode post = root.putObject("post_processor").put("type", "TemplateProcessing");
+        post.putArray("single").addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        ((ArrayNode) post.get("single")).addObject().putObject("SpecialToken").put("id", "</s>").put("type_id", 0);
+        post.putArray("pair").addObject().putObject("Sequence").put("id", "A").put("type_id", 0);
+        ((ArrayNode) post.get("pair")).addObject().putObject("Sequence").put("id", "B").put("type_id", 0);
+        ObjectNode eos = post.putObject("special_tokens").putObject("</s>").put("id", "</s>");
+        eos.putArray("ids").add(1);
+        eos.putArray("tokens").add("</s>");
+        root.putObject("decoder").put("type", "Metaspace").put("replacement", "▁").put("prepend_scheme", "always")
+                .put("split", true);
+        root.putObject("model").put("type", "Unigram").put("unk_id", 2).put("byte_fallback", false)
+                .set("vocab", vocab);
+        return root;
+    }
+
+    @Test
+    void theTokenizerIsT5s() {
+        try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+            assertArrayEquals(new long[] {3, 4, 5, 1}, tokenizer.encode("a photo of"));        // </s> appended
+            assertArrayEquals(new long[] {1}, tokenizer.encode(""));
+            assertEquals("a photo of", tokenizer.decode(new long[] {0, 3, 4, 5, 1}, true));
+        }
+    }
+
+    @Test
+    void captionsAreTheGeneratorsSequencesDecodedWithoutThePrompt() {
+        List<ImageInput> images = List.of(ImageInput.of(Fixtures.path("e2e/images/photo_640x427.jpg")),
+                ImageInput.of(Fixtures.path("e2e/images/gray_257x129.png")));
+        List<String> prompts = List.of("a photo of", "question: what is shown? short answer:");
+        GenerationConfig settings = GenerationConfig.builder().maxNewTokens(6).build();
+        try (Blip2Captioner captioner = Blip2Captioner.load(dir); HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+            List<Caption> batch = captioner.caption(images, prompts, settings);
+            Blip2Generator generator = Blip2Generator.load(dir);
+            for (int i = 0; i < 2; i++) {
+                long[] text = tokenizer.encode(prompts.get(i));
+                long[] ids = new long[4 + text.length];
+                Arrays.fill(ids, 0, 4, 99);
+                System.arraycopy(text, 0, ids, 4, text.length);
+                long[] expected = generator.generate(ImageProcessor.fromModelDir(dir).process(List.of(images.get(i))),
+                        Nd4j.createFromArray(new long[][] {ids}), Nd4j.ones(DataType.INT64, 1, ids.length), settings)
+                        .sequences()[0];
+                Caption single = captioner.caption(List.of(images.get(i)), List.of(prompts.get(i)), settings).get(0);
+                assertArrayEquals(expected, single.tokens(), "image " + i);
+                assertEquals(0, single.tokens()[0], "starts with decoder_start_token_id");
+                assertEquals(tokenizer.decode(expected, true), single.text());
+                // Right padding in the batch changes nothing (up to the trailing fill of shorter rows).
+                assertArrayEquals(expected, Arrays.copyOf(batch.get(i).tokens(), expected.length), "batched " + i);
+                assertEquals(single.text(), batch.get(i).text());
+            }
+        }
+    }
+}
