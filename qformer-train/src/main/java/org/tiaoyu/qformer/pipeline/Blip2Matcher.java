@@ -9,6 +9,7 @@ import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
 import org.tiaoyu.qformer.vision.Blip2ImageTextRetrieval;
+import org.tiaoyu.qformer.vision.image.ImageInput;
 import org.tiaoyu.qformer.vision.image.ImageProcessor;
 
 /**
@@ -35,11 +36,16 @@ public final class Blip2Matcher implements AutoCloseable {
         return new Blip2Matcher(modelDir);
     }
 
-    /** The scores of {@code image} with each text, in order. */
+    /** The scores of an image file with each text, in order. */
     public List<Match> match(Path image, List<String> texts) {
+        return match(ImageInput.of(image), texts);
+    }
+
+    /** The scores of {@code image} (a file or a picture in memory) with each text, in order. */
+    public List<Match> match(ImageInput image, List<String> texts) {
         EncodedBatch encoded = tokenizer.encodeBatch(texts, PaddingSide.RIGHT);
         try (var arena = Arena.open("match")) {
-            INDArray pixels = processor.pixelValues(List.of(image)).repeat(0, texts.size()); // decoded once
+            INDArray pixels = processor.process(List.of(image)).repeat(0, texts.size()); // decoded once
             Blip2ImageTextRetrieval.Scores scores = model.score(pixels, encoded.inputIdsArray(),
                     encoded.attentionMaskArray());
             List<Match> out = new ArrayList<>();

@@ -81,7 +81,7 @@ public final class ImageTextQFormer extends Module {
                         + (required.size() > 5 ? ", ..." : "") + ")");
             }
             if (!report.missing().isEmpty()) {
-                LOG.info("{}: no temp / ITG head in the checkpoint; using LAVIS's initial values", modelDir);
+                LOG.debug("{}: no temp / ITG head in the checkpoint; using LAVIS's initial values", modelDir);
             }
         }
         return model;
