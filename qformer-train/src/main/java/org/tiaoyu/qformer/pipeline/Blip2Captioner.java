@@ -4,7 +4,6 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.lm.generate.GenerationConfig;
@@ -76,7 +75,12 @@ public final class Blip2Captioner implements AutoCloseable {
 
     /** The continuation of {@code prompt} for an image, default settings. */
     public Caption caption(ImageInput image, String prompt) {
-        return caption(List.of(image), Collections.nCopies(1, prompt), defaults).get(0);
+        return caption(image, prompt, defaults);
+    }
+
+    /** The best continuation of {@code prompt} for an image with the given settings. */
+    public Caption caption(ImageInput image, String prompt, GenerationConfig generation) {
+        return caption(List.of(image), List.of(prompt), generation).get(0);
     }
 
     /** The short answer to a question, with {@link #QUESTION_TEMPLATE} and default settings. */
