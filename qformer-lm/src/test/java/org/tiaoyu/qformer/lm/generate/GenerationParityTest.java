@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,13 +41,7 @@ class GenerationParityTest {
             Tensor projected = Tensor.constant(ref.load("language_projection_output", DataType.FLOAT));
             Tensor embeds = ImageTokens.scatter(lm.embed(ids), projected, ids, image);
 
-            GenerationOutput greedy = Generator.generate(lm.startDecoding(ids, embeds, mask), GREEDY);
-            assertSequences(ref.load("generate_greedy_sequences"), greedy.sequences());
-            assertStepLogits(ref.load("generate_greedy_step_logits", DataType.DOUBLE), greedy);
-
-            GenerationOutput beam = Generator.generate(lm.startDecoding(ids, embeds, mask), BEAM3);
-            assertSequences(ref.load("generate_beam3_sequences"), beam.sequences());
-            assertScores(ref.load("generate_beam3_sequences_scores", DataType.DOUBLE), beam.sequencesScores());
+            assertGreedyAndBeams(ref, () -> lm.startDecoding(ids, embeds, mask));
 
             // Without a text prompt, HF builds [image]*Q + [bos].
             long bos = lm.config.bosTokenId();
@@ -71,14 +66,18 @@ class GenerationParityTest {
             Tensor projected = Tensor.constant(ref.load("language_projection_output", DataType.FLOAT));
             Tensor embeds = ImageTokens.scatter(lm.embed(ids), projected, ids, image);
 
-            GenerationOutput greedy = Generator.generate(lm.startDecoding(embeds, mask), GREEDY);
-            assertSequences(ref.load("generate_greedy_sequences"), greedy.sequences());
-            assertStepLogits(ref.load("generate_greedy_step_logits", DataType.DOUBLE), greedy);
-
-            GenerationOutput beam = Generator.generate(lm.startDecoding(embeds, mask), BEAM3);
-            assertSequences(ref.load("generate_beam3_sequences"), beam.sequences());
-            assertScores(ref.load("generate_beam3_sequences_scores", DataType.DOUBLE), beam.sequencesScores());
+            assertGreedyAndBeams(ref, () -> lm.startDecoding(embeds, mask));
         }
+    }
+
+    private static void assertGreedyAndBeams(SafetensorsFile ref, Supplier<DecodingSession> session) {
+        GenerationOutput greedy = Generator.generate(session.get(), GREEDY);
+        assertSequences(ref.load("generate_greedy_sequences"), greedy.sequences());
+        assertStepLogits(ref.load("generate_greedy_step_logits", DataType.DOUBLE), greedy);
+
+        GenerationOutput beam = Generator.generate(session.get(), BEAM3);
+        assertSequences(ref.load("generate_beam3_sequences"), beam.sequences());
+        assertScores(ref.load("generate_beam3_sequences_scores", DataType.DOUBLE), beam.sequencesScores());
     }
 
     private static void assertSequences(INDArray expected, long[][] actual) {
