@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.core.io.safetensors.DType;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsFile;
@@ -108,6 +110,25 @@ public final class FeatureCache implements AutoCloseable {
         }
         SafetensorsFile shard = open.computeIfAbsent(at.shard(), name -> SafetensorsFile.open(dir.resolve(name)));
         return shard.load(Integer.toString(at.row()), DataType.FLOAT);
+    }
+
+    /**
+     * The features of {@code ids} stacked in that order: the {@code image_embeds} batch a stage-1 step takes in place
+     * of running the vision tower.
+     *
+     * @return a new [ids.size(), N+1, D] float32 array
+     * @throws IllegalArgumentException when an id is not cached
+     */
+    public INDArray batch(List<String> ids) {
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("no image ids");
+        }
+        long[] shape = featureShape();
+        INDArray out = Nd4j.create(DataType.FLOAT, ids.size(), shape[0], shape[1]);
+        for (int i = 0; i < ids.size(); i++) {
+            out.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.all()).assign(features(ids.get(i)));
+        }
+        return out;
     }
 
     /** Closes the shards opened so far. */
