@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * HF's beam search ({@code _beam_search}, transformers 5), per batch row: each step the running beams' summed
@@ -41,12 +42,15 @@ final class BeamSearch {
         long fill = pad > 0 ? pad : eos;              // HF: `pad_token_id or eos_token_id` — a pad of 0 counts as none
         List<LogitsProcessor> processors = LogitsProcessor.forConfig(config, prefixLength, eos);
 
-        INDArray logits = session.prefill();          // [batch, V]
+        INDArray logits = session.prefill();          // [batch, V]: every beam of a row starts from the same prompt
         long[] widen = new long[batch * beams];
+        int[] widenRows = new int[batch * beams];
         for (int i = 0; i < widen.length; i++) {
             widen[i] = i / beams;
+            widenRows[i] = i / beams;
         }
         session.select(widen);
+        logits = Nd4j.pullRows(logits, 1, widenRows);
 
         Row[] rows = new Row[batch];
         for (int b = 0; b < batch; b++) {
@@ -58,7 +62,6 @@ final class BeamSearch {
             }
         }
         int length = prefixLength;
-        boolean firstStep = true;
         while (true) {
             float[][] scores = logits.toFloatMatrix();
             boolean allCandidatesStop = true;
@@ -66,8 +69,7 @@ final class BeamSearch {
             long[] nextTokens = new long[batch * beams];
             for (int b = 0; b < batch; b++) {
                 Row row = rows[b];
-                List<Candidate> candidates = topCandidates(row, scores, firstStep ? b : -1, b, beams, processors,
-                        length);
+                List<Candidate> candidates = topCandidates(row, scores, b, beams, processors, length);
                 List<Hypothesis> extended = new ArrayList<>();
                 boolean[] stops = new boolean[candidates.size()];
                 for (int j = 0; j < candidates.size(); j++) {
@@ -109,7 +111,6 @@ final class BeamSearch {
             }
             session.select(cacheRows);
             logits = session.step(nextTokens);
-            firstStep = false;
         }
         return output(rows, config.numReturnSequences(), prefixLength);
     }
@@ -118,13 +119,13 @@ final class BeamSearch {
     private record Candidate(int beam, long token, double score) {}
 
     /** The best 2·K continuations of a row's running beams, best first. */
-    private static List<Candidate> topCandidates(Row row, float[][] scores, int firstStepRow, int b, int beams,
+    private static List<Candidate> topCandidates(Row row, float[][] scores, int b, int beams,
             List<LogitsProcessor> processors, int length) {
         int keep = 2 * beams;
         List<Candidate> best = new ArrayList<>(keep + 1);
         for (int k = 0; k < beams; k++) {
             Hypothesis h = row.running.get(k);
-            float[] logProbs = (firstStepRow >= 0 ? scores[firstStepRow] : scores[b * beams + k]).clone();
+            float[] logProbs = scores[b * beams + k].clone();
             Sampling.logSoftmaxInPlace(logProbs);
             for (LogitsProcessor p : processors) {
                 p.process(h.tokens, length, logProbs);
