@@ -16,8 +16,9 @@ import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.qformer.QueryTransformer;
 import org.tiaoyu.qformer.lm.ImageTokens;
 import org.tiaoyu.qformer.lm.LanguageProjection;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
+import org.tiaoyu.qformer.lm.generate.Generator;
 import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
-import org.tiaoyu.qformer.lm.opt.OptGreedyDecoder;
 import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
@@ -70,7 +71,6 @@ public final class Blip2Captioner implements AutoCloseable {
             throw new IllegalArgumentException("need one prompt per image, got " + images.size() + " images and "
                     + prompts.size() + " prompts");
         }
-        OptConfig text = (OptConfig) config.text();
         long imageToken = config.imageTokenIndex().orElseThrow(
                 () -> new IllegalStateException("the model has no image_token_index"));
         INDArray ids;
@@ -97,8 +97,8 @@ public final class Blip2Captioner implements AutoCloseable {
             Tensor projected = projection.forward(queries.forward(vision.encode(pixels).lastHiddenState())
                     .lastHiddenState());
             Tensor embeds = ImageTokens.scatter(lm.embed(ids), projected, ids, imageToken);
-            sequences = new OptGreedyDecoder(lm).generate(embeds, mask, maxNewTokens, text.eosTokenId(),
-                    text.padTokenId()).sequences(ids);
+            sequences = Generator.generate(lm.startDecoding(ids, embeds, mask),
+                    GenerationConfig.builder().maxNewTokens(maxNewTokens).build()).sequences();
         }
         return new ArrayList<>(tokenizer.decodeBatch(sequences, true));
     }
