@@ -99,7 +99,6 @@ public final class GenerateBench {
         INDArray mask = Nd4j.ones(DataType.INT64, ids.shape());
 
         List<Run> runs = new ArrayList<>();
-        long[][] lastTokens = new long[1][];
         BenchResult timed = BenchRunner.run("generate", warmup, steps, 0.0, () -> {
             try (var noGrad = Grad.off()) {
                 long t0 = System.nanoTime();
@@ -118,7 +117,6 @@ public final class GenerateBench {
                     next = argmax(session.step(next));                 // never stops at EOS: exactly N tokens
                     stepMs[i] = (System.nanoTime() - start) / 1e6;
                 }
-                lastTokens[0] = next;
                 runs.add(new Run((t1 - t0) / 1e6, (t2 - t1) / 1e6, stepMs));
             }
         }, Map.of());
