@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import org.tiaoyu.qformer.bench.AttentionBench;
 import org.tiaoyu.qformer.bench.BenchResult;
 import org.tiaoyu.qformer.bench.GemmBench;
+import org.tiaoyu.qformer.bench.GenerateBench;
 import org.tiaoyu.qformer.bench.LinearBench;
 import org.tiaoyu.qformer.bench.OpsBench;
 import org.tiaoyu.qformer.bench.Stage1Bench;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", description = "Time the engine and models; ends with one JSON line.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Linear.class, BenchCommand.Attention.class,
-            BenchCommand.OpsKernels.class, BenchCommand.Stage1.class, BenchCommand.Vision.class})
+            BenchCommand.OpsKernels.class, BenchCommand.Stage1.class, BenchCommand.Vision.class,
+            BenchCommand.Generate.class})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -29,7 +31,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, ops, stage1, vision)");
+        throw new ParameterException(spec.commandLine(), "missing benchmark (gemm, linear, attention, ops, stage1, vision, "
+                + "generate)");
     }
 
     /** What every benchmark shares: warm-up and measured runs, flag checks, and the report. */
@@ -290,6 +293,50 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         BenchResult run() {
             return VisionBench.run(shape, batch, warmup, steps);
+        }
+    }
+
+    @Command(name = "generate", description = "Greedy generation through a BLIP-2 shaped model with random weights "
+            + "(ViT-L/14, BLIP-2's Q-Former with 32 queries, OPT-125m or Flan-T5-small): image, prompt and per-token "
+            + "times, tokens per second; never stops at EOS.")
+    static final class Generate extends Benchmark {
+        @Option(names = "--lm", defaultValue = "opt", description = "opt or t5 (default ${DEFAULT-VALUE}).")
+        String lm;
+
+        @Option(names = "--batch", defaultValue = "1", description = "Images per batch (default ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--prompt-tokens", defaultValue = "8",
+                description = "Text tokens after the image tokens (default ${DEFAULT-VALUE}).")
+        int promptTokens;
+
+        @Option(names = "--new-tokens", defaultValue = "30",
+                description = "Tokens generated per image, exactly (default ${DEFAULT-VALUE}).")
+        int newTokens;
+
+        @Option(names = "--tiny", description = "Tiny shapes instead of the real ones (for tests).")
+        boolean tiny;
+
+        Generate() {
+            steps = 3; // a batch-8 run takes seconds
+            warmup = 1;
+        }
+
+        @Override
+        boolean validShape() {
+            return (lm.equals("opt") || lm.equals("t5")) && batch > 0 && promptTokens >= 0 && newTokens >= 2;
+        }
+
+        @Override
+        String usage() {
+            return "--lm must be opt or t5, --batch positive, --prompt-tokens at least 0 and --new-tokens at least 2";
+        }
+
+        @Override
+        BenchResult run() {
+            GenerateBench.Lm which = lm.equals("opt") ? GenerateBench.Lm.OPT : GenerateBench.Lm.T5;
+            GenerateBench.Shape shape = tiny ? GenerateBench.Shape.tiny(which) : GenerateBench.Shape.real(which);
+            return GenerateBench.run(shape, batch, promptTokens, newTokens, warmup, steps);
         }
     }
 }

@@ -42,6 +42,31 @@ class BenchCommandTest {
     }
 
     @Test
+    void generateReportsPromptAndPerTokenTimes() throws Exception {
+        for (String lm : List.of("opt", "t5")) {
+            String out = run(0, "bench", "generate", "--tiny", "--lm", lm, "--batch", "2", "--prompt-tokens", "3",
+                    "--new-tokens", "6", "--warmup", "1", "--steps", "2")[0];
+            List<String> lines = out.lines().toList();
+            var json = new ObjectMapper().readTree(lines.get(lines.size() - 1));
+            assertEquals("generate", json.get("bench").asText());
+            assertEquals("tiny-" + lm, json.get("shape").asText());
+            assertEquals(2, json.get("batch").asInt());
+            assertEquals(6, json.get("new_tokens").asInt());
+            assertEquals(4 + 3, json.get("prefix_tokens").asInt()); // 4 queries (tiny) + 3 text tokens
+            assertEquals(5, json.get("step_ms").size());            // tokens 2..6
+            for (String field : List.of("median_ms", "image_ms", "prefill_ms", "step_median_ms", "step_first5_ms",
+                    "step_last5_ms", "decode_ms", "tokens_per_s", "step_tokens_per_s")) {
+                assertTrue(json.get(field).asDouble() > 0, field + " in " + json);
+            }
+            assertTrue(json.get("peak_rss_mb").asLong() >= json.get("end_rss_mb").asLong(), json.toString());
+            assertTrue(json.get("lm_parameters").asLong() > 0 && json.get("parameters").asLong()
+                    > json.get("lm_parameters").asLong(), json.toString());
+        }
+        run(2, "bench", "generate", "--tiny", "--lm", "gpt2");
+        run(2, "bench", "generate", "--tiny", "--new-tokens", "1");
+    }
+
+    @Test
     void badShapesAreBadInput() {
         String err = run(2, "bench", "attention", "--hidden", "10", "--heads", "3")[1];
         assertTrue(err.startsWith("error: --batch, --seq, --heads must be positive"), err);

@@ -76,6 +76,15 @@ public record OptConfig(
                 false, 1, 2, 50118, true);
     }
 
+    /**
+     * {@code facebook/opt-125m} as the hub ships it: 768 wide, 12 layers, 12 heads, FFN 3072, ReLU, pre-LN,
+     * vocabulary 50272, 2048 positions, {@code </s>} (2) as both beginning and end of sequence.
+     */
+    public static OptConfig opt125m() {
+        return new OptConfig(50272, 768, 12, 3072, 12, 2048, true, 768, Activation.RELU, 0.1, 0.0, true, true,
+                false, 1, 2, 2, true);
+    }
+
     /** Width of one attention head, {@code hiddenSize / numAttentionHeads}. */
     public int headDim() {
         return hiddenSize / numAttentionHeads;

@@ -78,6 +78,15 @@ public record T5Config(
                 FeedForwardProj.parse("gated-gelu"), false, false, 0, 1, 0);
     }
 
+    /**
+     * {@code google/flan-t5-small} as the hub ships it: d_model 512, 8+8 layers, 6 heads of 64, d_ff 1024, gated
+     * GELU, untied and unscaled {@code lm_head}, vocabulary 32128.
+     */
+    public static T5Config flanT5Small() {
+        return new T5Config(32128, 512, 64, 1024, 8, 8, 6, 32, 128, 0.1, 1e-6,
+                FeedForwardProj.parse("gated-gelu"), false, false, 0, 1, 0);
+    }
+
     /** Whether the feed-forward block is gated ({@code wi_0}, {@code wi_1}); HF {@code is_gated_act}. */
     public boolean isGatedAct() {
         return feedForwardProj.isGatedAct();
