@@ -277,7 +277,12 @@ public final class Ops {
     public static Tensor softmax(Tensor x, int axis) {
         int ax = axis(x, axis);
         INDArray y = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
-        Nd4j.exec(new SoftMax(x.data(), y, ax));
+        INDArray in = x.data();
+        if (in.dataType() != DataType.FLOAT) {
+            // ND4J's double softmax does not shift by the maximum: a row of large negatives (fully masked) gives 0/0.
+            in = in.sub(in.max(true, ax));
+        }
+        Nd4j.exec(new SoftMax(in, y, ax));
         if (ax == x.rank() - 1 && FloatKernels.applies(y)) {
             int n = (int) x.size(ax);
             return Tensor.result(y, "softmax", g -> { // dx = y ⊙ (g − Σ g⊙y)

@@ -26,6 +26,10 @@ class OpsForwardTest {
         assertArrayEquals(new double[] {1, 0, 0.5, 0.5}, Ops.softmax(x, -1).data().reshape(4).toDoubleVector(), 1e-6);
         var logp = Ops.logSoftmax(x, -1).data();
         assertEquals(-1000.0, logp.getDouble(0, 1), 1e-3);
+        // A fully masked attention row (every score about -1e9) in double precision: ND4J alone gives 0/0 there.
+        var masked = Tensor.constant(Nd4j.createFromArray(new double[][] {{0.5 - 1e9, -1e9}, {2, 1}}));
+        double[] p = Ops.softmax(masked, -1).data().reshape(4).toDoubleVector();
+        assertArrayEquals(new double[] {0.6225, 0.3775, 0.7311, 0.2689}, p, 1e-4);
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.nn.Attention;
 import org.tiaoyu.qformer.core.nn.KeyValue;
+import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
 
@@ -14,9 +15,6 @@ import org.tiaoyu.qformer.core.nn.Module;
  */
 public final class OptAttention extends Module {
 
-
-    /** The attention's output and the keys/values it attended to. */
-    public record Result(Tensor output, KeyValue keyValue) {}
 
     public final Linear kProj;
     public final Linear vProj;
@@ -34,20 +32,20 @@ public final class OptAttention extends Module {
     }
 
     /**
-     * h [B, T, D] → [B, T, D] and the keys/values attended to, {@code past}'s first (the KV cache of generation).
+     * h [B, T, D] → [B, T, D].
      *
-     * @param mask additive, broadcastable to [B, heads, T, P+T]
-     * @param past keys and values of the P earlier tokens, or null
+     * @param mask  additive, broadcastable to [B, heads, T, P+T]
+     * @param cache generation's KV cache holding the P earlier tokens' keys/values (these T are appended), or null
      */
-    public Result forward(Tensor h, Tensor mask, KeyValue past) {
+    public Tensor forward(Tensor h, Tensor mask, KeyValueCache cache) {
         long d = h.size(2);
         Tensor q = Attention.splitHeads(qProj.forward(h), heads);                    // [B, H, T, hd]
         KeyValue kv = new KeyValue(Attention.splitHeads(kProj.forward(h), heads),
                 Attention.splitHeads(vProj.forward(h), heads));
-        if (past != null) {
-            kv = past.append(kv);                                                    // [B, H, P+T, hd]
+        if (cache != null) {
+            kv = cache.append(kv);                                                   // [B, H, P+T, hd]
         }
         Tensor context = Attention.scaledDotProduct(q, kv.key(), kv.value(), 1.0 / Math.sqrt(d / heads), mask, null);
-        return new Result(outProj.forward(Attention.mergeHeads(context)), kv);
+        return outProj.forward(Attention.mergeHeads(context));
     }
 }

@@ -9,7 +9,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.nn.Embedding;
-import org.tiaoyu.qformer.core.nn.KeyValue;
+import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.core.nn.LayerNorm;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -30,7 +30,7 @@ public final class OptDecoder extends Module {
      * @param hiddenStates the embeddings + positions (index 0), each layer's input after it, and last the final
      *                     output (after the final LayerNorm and projection), as HF's {@code hidden_states}
      */
-    public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates, List<KeyValue> cache) {}
+    public record Output(Tensor lastHiddenState, List<Tensor> hiddenStates) {}
 
     public final Embedding embedTokens;
     public final Embedding embedPositions;
@@ -64,25 +64,21 @@ public final class OptDecoder extends Module {
     }
 
     /**
-     * With a KV cache: {@code inputsEmbeds} [B, T, E] are the T newest tokens, {@code attentionMask} [B, P+T] covers
-     * the P cached ones too, and {@code cache} holds every layer's keys/values of those P (null when P = 0).
+     * With a KV cache (generation): {@code inputsEmbeds} [B, T, E] are the T newest tokens, {@code attentionMask}
+     * [B, P+T] covers the P cached ones too, and {@code caches} holds every layer's keys/values of those P; these T
+     * are appended to them. Null caches: no caching (P = 0).
      */
-    public Output forward(Tensor inputsEmbeds, INDArray attentionMask, List<KeyValue> cache) {
+    public Output forward(Tensor inputsEmbeds, INDArray attentionMask, List<KeyValueCache> caches) {
         int t = (int) inputsEmbeds.size(1);
         int total = (int) attentionMask.size(1);
         Tensor h = projectIn == null ? inputsEmbeds : projectIn.forward(inputsEmbeds);
         INDArray positions = positions(attentionMask);
         h = h.add(embedPositions.forward(positions.get(NDArrayIndex.all(), NDArrayIndex.interval(total - t, total))));
-        INDArray visible = causalVisibility(attentionMask).get(NDArrayIndex.all(),
-                NDArrayIndex.interval(total - t, total), NDArrayIndex.all()).dup();  // the new rows
-        Tensor mask = MaskStrategy.additive(visible, h.dataType());
+        Tensor mask = MaskStrategy.additive(causalVisibility(attentionMask, t), h.dataType());
         List<Tensor> hiddenStates = new ArrayList<>();
-        List<KeyValue> newCache = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             hiddenStates.add(h);
-            OptAttention.Result r = layers.get(i).forward(h, mask, cache == null ? null : cache.get(i));
-            h = r.output();
-            newCache.add(r.keyValue());
+            h = layers.get(i).forward(h, mask, caches == null ? null : caches.get(i));
         }
         if (finalLayerNorm != null) {
             h = finalLayerNorm.forward(h);
@@ -91,7 +87,7 @@ public final class OptDecoder extends Module {
             h = projectOut.forward(h);
         }
         hiddenStates.add(h);
-        return new Output(h, hiddenStates, newCache);
+        return new Output(h, hiddenStates);
     }
 
     /** {@code cumsum(mask)·mask − 1 + offset}, [B, T]. */
@@ -110,21 +106,25 @@ public final class OptDecoder extends Module {
         return Nd4j.createFromArray(out).reshape(b, t);
     }
 
-    /** Row t sees the real tokens at columns ≤ t: [B, T, T], 1 = visible. */
-    static INDArray causalVisibility(INDArray attentionMask) {
+    /**
+     * The last {@code rows} positions' view of the sequence: row r (position L − rows + r) sees the real tokens at
+     * columns ≤ its position. [B, rows, L], 1 = visible.
+     */
+    static INDArray causalVisibility(INDArray attentionMask, int rows) {
         int b = (int) attentionMask.size(0);
         int t = (int) attentionMask.size(1);
         long[] mask = attentionMask.reshape(attentionMask.length()).castTo(DataType.INT64).toLongVector();
-        float[] visible = new float[b * t * t];
+        float[] visible = new float[b * rows * t];
         for (int i = 0; i < b; i++) {
-            for (int row = 0; row < t; row++) {
-                for (int col = 0; col <= row; col++) {
+            for (int r = 0; r < rows; r++) {
+                int position = t - rows + r;
+                for (int col = 0; col <= position; col++) {
                     if (mask[i * t + col] != 0) {
-                        visible[(i * t + row) * t + col] = 1f;
+                        visible[(i * rows + r) * t + col] = 1f;
                     }
                 }
             }
         }
-        return Nd4j.create(visible, new long[] {b, t, t}, 'c');
+        return Nd4j.create(visible, new long[] {b, rows, t}, 'c');
     }
 }

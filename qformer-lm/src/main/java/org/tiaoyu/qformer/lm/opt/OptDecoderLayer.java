@@ -3,7 +3,7 @@ package org.tiaoyu.qformer.lm.opt;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
-import org.tiaoyu.qformer.core.nn.KeyValue;
+import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.core.nn.LayerNorm;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -32,14 +32,13 @@ public final class OptDecoderLayer extends Module {
         this.config = c;
     }
 
-    /** h [B, T, D] → [B, T, D] and this layer's keys/values (past included). */
-    public OptAttention.Result forward(Tensor h, Tensor mask, KeyValue past) {
+    /** h [B, T, D] → [B, T, D]; with a KV cache (generation), these T tokens' keys/values are appended to it. */
+    public Tensor forward(Tensor h, Tensor mask, KeyValueCache cache) {
         boolean before = config.doLayerNormBefore();
-        OptAttention.Result attention = selfAttn.forward(before ? selfAttnLayerNorm.forward(h) : h, mask, past);
-        Tensor attended = h.add(attention.output());
+        Tensor attended = h.add(selfAttn.forward(before ? selfAttnLayerNorm.forward(h) : h, mask, cache));
         h = before ? attended : selfAttnLayerNorm.forward(attended);
         Tensor ffnIn = before ? finalLayerNorm.forward(h) : h;
         Tensor out = h.add(fc2.forward(config.activationFunction().apply(fc1.forward(ffnIn))));
-        return new OptAttention.Result(before ? out : finalLayerNorm.forward(out), attention.keyValue());
+        return before ? out : finalLayerNorm.forward(out);
     }
 }

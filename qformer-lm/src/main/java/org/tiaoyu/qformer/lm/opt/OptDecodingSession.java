@@ -2,11 +2,12 @@ package org.tiaoyu.qformer.lm.opt;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.autograd.Tensor;
-import org.tiaoyu.qformer.core.nn.KeyValue;
+import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.lm.generate.DecodingSession;
 
 /**
@@ -20,7 +21,7 @@ public final class OptDecodingSession implements DecodingSession {
     private final long[][] prefix;
     private Tensor promptEmbeds;
     private INDArray mask;
-    private List<KeyValue> cache;
+    private final List<KeyValueCache> caches;
 
     /**
      * @param promptIds    [B, T] the prompt's ids (the sequences start with them; image-token ids included)
@@ -38,6 +39,7 @@ public final class OptDecodingSession implements DecodingSession {
         this.prefix = promptIds.castTo(DataType.INT64).toLongMatrix();
         this.promptEmbeds = promptEmbeds;
         this.mask = promptMask.castTo(DataType.INT64);
+        this.caches = Stream.generate(KeyValueCache::new).limit(lm.model.decoder.layers.size()).toList();
     }
 
     @Override
@@ -47,7 +49,7 @@ public final class OptDecodingSession implements DecodingSession {
 
     @Override
     public INDArray prefill() {
-        OptDecoder.Output out = lm.forward(promptEmbeds, mask);
+        OptDecoder.Output out = lm.model.decoder.forward(promptEmbeds, mask, caches);
         promptEmbeds = null;
         return lastLogits(out);
     }
@@ -56,12 +58,12 @@ public final class OptDecodingSession implements DecodingSession {
     public INDArray step(long[] tokens) {
         mask = Nd4j.concat(1, mask, Nd4j.ones(DataType.INT64, tokens.length, 1));
         Tensor embeds = lm.embed(Nd4j.createFromArray(tokens).reshape(tokens.length, 1));
-        return lastLogits(lm.model.decoder.forward(embeds, mask, cache));
+        return lastLogits(lm.model.decoder.forward(embeds, mask, caches));
     }
 
     @Override
     public void select(long[] rows) {
-        cache = cache.stream().map(kv -> kv.select(rows)).toList();
+        caches.forEach(cache -> cache.select(rows));
         int[] pulled = Arrays.stream(rows).mapToInt(r -> (int) r).toArray();
         mask = Nd4j.pullRows(mask, 1, pulled);
     }
@@ -77,7 +79,6 @@ public final class OptDecodingSession implements DecodingSession {
     }
 
     private INDArray lastLogits(OptDecoder.Output out) {
-        cache = out.cache();
         Tensor h = out.lastHiddenState();
         long t = h.size(1);
         return lm.logits(h.slice(1, t - 1, t)).data().reshape(h.size(0), -1);

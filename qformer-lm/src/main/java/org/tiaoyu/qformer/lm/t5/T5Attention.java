@@ -60,13 +60,16 @@ public final class T5Attention extends Module {
         return o.forward(Attention.mergeHeads(context));
     }
 
-    /** HF's {@code compute_bias}: [1, heads, queries, keys] from the bucketed {@code key − query} distances. */
-    public Tensor positionBias(int queries, int keys) {
+    /**
+     * HF's {@code compute_bias}: [1, heads, queries, keys] from the bucketed {@code key − query} distances, for the
+     * query positions {@code firstQuery …} (a decoding step needs only its own row).
+     */
+    public Tensor positionBias(int firstQuery, int queries, int keys) {
         long[] buckets = new long[queries * keys];
         for (int i = 0; i < queries; i++) {
             for (int j = 0; j < keys; j++) {
-                buckets[i * keys + j] = bucket(j - i, bidirectional, config.relativeAttentionNumBuckets(),
-                        config.relativeAttentionMaxDistance());
+                buckets[i * keys + j] = bucket(j - (firstQuery + i), bidirectional,
+                        config.relativeAttentionNumBuckets(), config.relativeAttentionMaxDistance());
             }
         }
         Tensor values = relativeAttentionBias.forward(Nd4j.createFromArray(buckets).reshape(queries, keys)); // [T,S,H]

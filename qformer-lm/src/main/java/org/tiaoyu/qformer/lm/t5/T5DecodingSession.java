@@ -1,7 +1,6 @@
 package org.tiaoyu.qformer.lm.t5;
 
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.autograd.Tensor;
@@ -44,7 +43,7 @@ public final class T5DecodingSession implements DecodingSession {
 
     @Override
     public INDArray prefill() {
-        cache = lm.decoder.startDecoding(lm.encode(inputsEmbeds, encoderMask));
+        cache = lm.decoder.startDecoding(lm.encode(inputsEmbeds, encoderMask), encoderMask);
         inputsEmbeds = null;
         position = -1;
         long[] start = new long[prefix.length];
@@ -56,15 +55,13 @@ public final class T5DecodingSession implements DecodingSession {
     public INDArray step(long[] tokens) {
         position++;
         Tensor embeds = lm.embed(Nd4j.createFromArray(tokens).reshape(tokens.length, 1));
-        Tensor h = lm.decoder.decodeStep(embeds, position, cache, encoderMask);
+        Tensor h = lm.decoder.decodeStep(embeds, position, cache);
         return lm.head(h).data().reshape(tokens.length, -1);
     }
 
     @Override
     public void select(long[] rows) {
-        cache = cache.select(rows);
-        encoderMask = Nd4j.pullRows(encoderMask.castTo(DataType.INT64), 1,
-                Arrays.stream(rows).mapToInt(r -> (int) r).toArray());
+        cache.select(rows);
     }
 
     @Override

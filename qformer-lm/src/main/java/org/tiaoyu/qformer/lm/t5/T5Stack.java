@@ -1,13 +1,17 @@
 package org.tiaoyu.qformer.lm.t5;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
 import org.tiaoyu.qformer.core.nn.KeyValue;
+import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.core.nn.Module;
 import org.tiaoyu.qformer.core.nn.ModuleList;
 import org.tiaoyu.qformer.core.qformer.MaskStrategy;
@@ -55,7 +59,7 @@ public final class T5Stack extends Module {
     public Tensor forward(Tensor embeds, INDArray attentionMask, Tensor encoderOutput, INDArray encoderMask) {
         int t = (int) embeds.size(1);
         INDArray visible = decoder ? causal(attentionMask) : padding(attentionMask, t);
-        Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(t, t)
+        Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(0, t, t)
                 .add(MaskStrategy.additive(visible, embeds.dataType()));
         Tensor crossBias = decoder ? MaskStrategy.additive(padding(encoderMask, t), embeds.dataType()) : null;
         Tensor h = embeds;
@@ -71,53 +75,65 @@ public final class T5Stack extends Module {
 
     /**
      * The decoder's KV cache: each block's self-attention keys/values so far, and its cross-attention keys/values of
-     * the encoder output (computed once).
+     * the encoder output, computed once per encoder row. Rows can be widened and reordered (beam search); the
+     * cross-attention side is re-gathered only when a row's encoder row changes.
      */
-    public record DecoderCache(List<KeyValue> self, List<KeyValue> cross) {
+    public static final class DecoderCache {
+        private final List<KeyValueCache> self;
+        private final List<KeyValue> encoded;         // per encoder row
+        private final INDArray encodedMask;
+        private List<KeyValue> cross;                 // per current row
+        private INDArray encoderMask;
+        private long[] origin;                        // current row → encoder row
 
-        /** The batch rows {@code rows} of every cached key/value, in that order (repeats allowed). */
-        public DecoderCache select(long[] rows) {
-            List<KeyValue> selfRows = new ArrayList<>();
-            for (KeyValue kv : self) {
-                selfRows.add(kv == null ? null : kv.select(rows));
+        DecoderCache(List<KeyValue> encoded, INDArray encoderMask, int layers) {
+            this.self = Stream.generate(KeyValueCache::new).limit(layers).toList();
+            this.encoded = encoded;
+            this.encodedMask = encoderMask;
+            this.cross = encoded;
+            this.encoderMask = encoderMask;
+            this.origin = LongStream.range(0, encoderMask.size(0)).toArray();
+        }
+
+        /** Keeps the rows {@code rows} in that order (repeats allowed). */
+        public void select(long[] rows) {
+            self.forEach(cache -> cache.select(rows));
+            long[] next = Arrays.stream(rows).map(r -> origin[(int) r]).toArray();
+            if (!Arrays.equals(next, origin)) {
+                cross = encoded.stream().map(kv -> kv.select(next)).toList();
+                encoderMask = Nd4j.pullRows(encodedMask, 1, Arrays.stream(next).mapToInt(r -> (int) r).toArray());
+                origin = next;
             }
-            return new DecoderCache(selfRows, cross.stream().map(kv -> kv.select(rows)).toList());
         }
     }
 
-    /** A cache for decoding against {@code encoderOutput} [B, S, D], nothing decoded yet. */
-    public DecoderCache startDecoding(Tensor encoderOutput) {
+    /** A cache for decoding against {@code encoderOutput} [B, S, D] with padding {@code encoderMask} [B, S]. */
+    public DecoderCache startDecoding(Tensor encoderOutput, INDArray encoderMask) {
         List<KeyValue> cross = new ArrayList<>();
-        List<KeyValue> self = new ArrayList<>();
         for (Block b : block.asList()) {
             cross.add(b.crossAttention.encDecAttention.keyValue(encoderOutput));
-            self.add(null);
         }
-        return new DecoderCache(self, cross);
+        return new DecoderCache(cross, encoderMask.castTo(DataType.INT64), block.size());
     }
 
     /**
      * One decoder step with the cache: the token at {@code position} (embeddings [B, 1, D]) attends to the cached
-     * ones and to the encoder output (padding {@code encoderMask} [B, S]); the cache grows by one.
+     * ones and to the encoder output; its keys/values join the cache.
      *
      * @return [B, 1, D] after the final LayerNorm
      */
-    public Tensor decodeStep(Tensor embeds, int position, DecoderCache cache, INDArray encoderMask) {
-        Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(position + 1, position + 1)
-                .slice(2, position, position + 1);                                    // [1, H, 1, P+1]
-        Tensor crossBias = MaskStrategy.additive(padding(encoderMask, 1), embeds.dataType());
+    public Tensor decodeStep(Tensor embeds, int position, DecoderCache cache) {
+        Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(position, 1, position + 1);
+        Tensor crossBias = MaskStrategy.additive(padding(cache.encoderMask, 1), embeds.dataType());
         Tensor h = embeds;
         for (int i = 0; i < block.size(); i++) {
             Block b = block.get(i);
             T5Attention attention = b.selfAttention.selfAttention;
             Tensor normed = b.selfAttention.layerNorm.forward(h);
-            KeyValue now = attention.keyValue(normed);
-            KeyValue past = cache.self().get(i);
-            KeyValue all = past == null ? now : past.append(now);
-            cache.self().set(i, all);
+            KeyValue all = cache.self.get(i).append(attention.keyValue(normed));
             h = h.add(attention.attend(normed, all, selfBias));
             h = h.add(b.crossAttention.encDecAttention.attend(b.crossAttention.layerNorm.forward(h),
-                    cache.cross().get(i), crossBias));
+                    cache.cross.get(i), crossBias));
             h = b.feedForward.forward(h);
         }
         return finalLayerNorm.forward(h);
