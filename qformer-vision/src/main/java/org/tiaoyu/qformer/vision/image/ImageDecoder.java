@@ -6,12 +6,15 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +29,8 @@ import org.tiaoyu.qformer.core.BadInputException;
  * {@code ImageOps.exif_transpose(Image.open(f)).convert("RGB")}. Decoding is javax.imageio's (PNG, JPEG, BMP and
  * GIF; WebP through TwelveMonkeys' pure-Java reader — lossless exact, lossy about 3 levels from libwebp on average;
  * the JDK also reads TIFF and WBMP, unchecked against Pillow); the conversion to RGB follows Pillow's rules, on the
- * decoded samples, never through Java2D's colour management (Pillow ignores embedded ICC profiles and gamma too):
+ * decoded samples, never through Java2D's colour management (Pillow ignores embedded ICC profiles and gamma too;
+ * a JPEG's profile is removed before the JDK's reader sees it, see {@link #withoutIccProfiles}):
  *
  * <ul>
  *   <li>grayscale is replicated to the three channels; palette images are expanded through the palette;</li>
@@ -34,12 +38,16 @@ import org.tiaoyu.qformer.core.BadInputException;
  *   <li>16-bit PNGs: colour and grayscale-with-alpha keep the high byte (Pillow unpacks them as
  *       {@code RGB;16B}, {@code RGBA;16B}, {@code LA;16B}); plain 16-bit grayscale opens as mode {@code I;16}
  *       and {@code convert("RGB")} clips it to 255 ({@code I16_RGB} in {@code Convert.c});</li>
- *   <li>CMYK JPEGs are converted with Pillow's formula ({@code cmyk2rgb}), not through a colour profile;</li>
- *   <li>the EXIF orientation of a JPEG is applied ({@link ExifOrientation}).</li>
+ *   <li>CMYK and YCCK JPEGs (Adobe APP14 transform 0 and 2; libjpeg turns YCCK into CMYK in both) are converted
+ *       with Pillow's formula ({@code cmyk2rgb}), not through a colour profile;</li>
+ *   <li>the EXIF orientation of a JPEG is applied ({@link ExifOrientation}); an EXIF block that cannot be parsed
+ *       counts as no orientation, as in Pillow.</li>
  * </ul>
  *
- * <p>Checked byte for byte against Pillow 9.4 on 16-bit, 2-bit, palette, tRNS, CMYK, progressive and EXIF-rotated
- * files ({@code ImageDecoderPillowTest}), and against Pillow 12.3 on the shared e2e images, JPEG included.
+ * <p>Checked byte for byte against Pillow 9.4 ({@code ImageDecoderPillowTest}) on 16-bit, 2-bit, palette, tRNS,
+ * CMYK, YCCK (4:2:0 and 4:4:4), progressive and EXIF-rotated files; on JPEGs with truncated, garbage, mis-numbered,
+ * gray, Lab, CMYK-on-RGB, Adobe-RGB and CMYK ICC profiles; and on JPEGs whose EXIF block is garbage or points past
+ * its end. Checked against Pillow 12.3 on the shared e2e images, JPEG included.
  *
  * <p>Every problem (no such file, a directory, an empty, truncated, corrupt or unrecognised file) is a
  * {@link BadInputException} whose message starts with the file's path. A truncated JPEG is an error, as in Pillow
@@ -54,6 +62,8 @@ public final class ImageDecoder {
      *  {@code JWRN_HIT_MARKER}. */
     private static final List<String> TRUNCATED = List.of("Truncated File", "Premature end of JPEG file",
             "Corrupt JPEG data: premature end of data segment");
+
+    private static final byte[] ICC_PROFILE = "ICC_PROFILE\0".getBytes(StandardCharsets.US_ASCII);
 
     private ImageDecoder() {
     }
@@ -113,7 +123,8 @@ public final class ImageDecoder {
     }
 
     private static RgbImage decode(Path file, byte[] bytes) {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(
+                new ByteArrayInputStream(withoutIccProfiles(bytes)))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new BadInputException(file + ": not an image in a format we can read (PNG, JPEG, BMP, GIF)");
@@ -150,6 +161,48 @@ public final class ImageDecoder {
             // ImageIO reports truncated or corrupt data as IIOException, and some decoders as runtime exceptions.
             throw new BadInputException(file + ": cannot decode image: " + describe(e), e);
         }
+    }
+
+    /**
+     * A JPEG without its {@code APP2 "ICC_PROFILE"} segments; any other file as it is. Pillow never applies the
+     * profile, but the JDK's reader does: it converts the samples through a valid RGB or Lab profile that is not
+     * sRGB, and fails on a broken one or one that does not fit the image ("Invalid icc profile", "Can not access
+     * specified profile", "Numbers of source Raster bands and source color space components do not match").
+     * Segments are walked up to the first scan; a malformed header leaves the file unchanged, for the reader to
+     * report.
+     */
+    static byte[] withoutIccProfiles(byte[] file) {
+        if (file.length < 4 || (file[0] & 0xff) != 0xff || (file[1] & 0xff) != 0xd8) {
+            return file;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(file.length);
+        int copied = 0; // file[..copied) is in out, or dropped
+        int pos = 2;
+        while (pos + 4 <= file.length && (file[pos] & 0xff) == 0xff) {
+            int marker = file[pos + 1] & 0xff;
+            if (marker == 0xff) { // fill byte
+                pos++;
+                continue;
+            }
+            if (marker == 0xda || marker == 0xd9) { // start of scan, end of image: no more metadata
+                break;
+            }
+            int end = pos + 2 + (((file[pos + 2] & 0xff) << 8) | (file[pos + 3] & 0xff));
+            if (end > file.length) {
+                return file;
+            }
+            if (marker == 0xe2 && Arrays.equals(file, pos + 4, Math.min(end, pos + 4 + ICC_PROFILE.length),
+                    ICC_PROFILE, 0, ICC_PROFILE.length)) {
+                out.write(file, copied, pos - copied);
+                copied = end;
+            }
+            pos = end;
+        }
+        if (copied == 0) {
+            return file;
+        }
+        out.write(file, copied, file.length - copied);
+        return out.toByteArray();
     }
 
     private static String describe(Exception e) {

@@ -17,14 +17,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Decoding matches Pillow's {@code exif_transpose(Image.open(f)).convert("RGB")} byte for byte on the layouts where
  * javax.imageio and Pillow could disagree. The files and Pillow's results ({@code F.rgb}: big-endian width and
- * height, then the RGB bytes) are in the test resources, written by {@code make_cases.py} with Pillow 9.4.0.
+ * height, then the RGB bytes) are in the test resources, written by {@code make_cases.py} and, for the YCCK, ICC
+ * and EXIF edge cases of JPEG, {@code make_jpeg_cases.py}, with Pillow 9.4.0.
  */
 class ImageDecoderPillowTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"rgb16.png", "rgba16.png", "la16.png", "gray16.png", "gray16_trns.png", "gray2.png",
         "palette4_trns.png", "exif6.jpg", "progressive_444.jpg", "cmyk.jpg", "palette.gif", "lossless.webp",
-        "alpha.webp"})
+        "alpha.webp", "ycck.jpg", "ycck_444.jpg", "icc_truncated.jpg", "icc_garbage.jpg", "icc_cmyk_on_rgb.jpg",
+        "icc_gray_on_rgb.jpg", "icc_lab_on_rgb.jpg", "icc_a98.jpg", "icc_cmyk.jpg", "icc_bad_sequence.jpg", "exif_garbage.jpg", "exif_bad_ifd.jpg"})
     void decodesAsPillow(String name) throws IOException, URISyntaxException {
         assertArrayEquals(pillow(name), decode(name));
     }

@@ -2,6 +2,7 @@ package org.tiaoyu.qformer.vision.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -132,7 +134,7 @@ class ImageDecoderTest {
         out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
         for (Object[] chunk : new Object[][] {{"IHDR", ihdr}, {"tRNS", trns}, {"IDAT", compressed.toByteArray()},
             {"IEND", new byte[0]}}) {
-            byte[] type = ((String) chunk[0]).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] type = ((String) chunk[0]).getBytes(StandardCharsets.US_ASCII);
             byte[] data = (byte[]) chunk[1];
             java.util.zip.CRC32 crc = new java.util.zip.CRC32();
             crc.update(type);
@@ -198,5 +200,34 @@ class ImageDecoderTest {
         byte[] jpeg = Files.readAllBytes(IMAGES.resolve("photo_640x427.jpg"));
         assertBad(Files.write(dir.resolve("truncated.jpg"), Arrays.copyOf(jpeg, jpeg.length / 2)), "damaged JPEG");
         assertBad(Files.write(dir.resolve("header-only.jpg"), Arrays.copyOf(jpeg, 300)), "");
+    }
+
+    /** Only APP2 "ICC_PROFILE" segments before the first scan go; the scan and everything else stay. */
+    @Test
+    void jpegIccProfilesAreRemovedBeforeDecoding() {
+        byte[] soi = {(byte) 0xff, (byte) 0xd8};
+        byte[] icc = segment(0xe2, "ICC_PROFILE\0\1\1profile");
+        byte[] flashpix = segment(0xe2, "FPXR\0data");
+        byte[] scan = segment(0xda, "ICC_PROFILE\0 in the scan");
+        byte[] jpeg = concat(soi, icc, flashpix, icc, scan);
+        assertArrayEquals(concat(soi, flashpix, scan), ImageDecoder.withoutIccProfiles(jpeg));
+        byte[] clean = concat(soi, flashpix, scan);
+        assertSame(clean, ImageDecoder.withoutIccProfiles(clean), "a JPEG without a profile is not copied");
+        byte[] overlong = concat(soi, icc, new byte[] {(byte) 0xff, (byte) 0xe1, 0x7f, 0x00});
+        assertSame(overlong, ImageDecoder.withoutIccProfiles(overlong), "a malformed JPEG is left to the reader");
+    }
+
+    private static byte[] segment(int marker, String payload) {
+        byte[] body = payload.getBytes(StandardCharsets.ISO_8859_1);
+        return concat(new byte[] {(byte) 0xff, (byte) marker, (byte) ((body.length + 2) >> 8),
+            (byte) (body.length + 2)}, body);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
     }
 }
