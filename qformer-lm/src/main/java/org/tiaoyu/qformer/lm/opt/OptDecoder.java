@@ -6,6 +6,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tiaoyu.qformer.core.autograd.Arena;
+import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.nn.Embedding;
@@ -78,7 +80,12 @@ public final class OptDecoder extends Module {
         List<Tensor> hiddenStates = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             hiddenStates.add(h);
-            h = layers.get(i).forward(h, mask, caches == null ? null : caches.get(i));
+            OptDecoderLayer layer = layers.get(i);
+            KeyValueCache cache = caches == null ? null : caches.get(i);
+            Tensor in = h;
+            // Inference keeps only each layer's output, not its temporaries (a long prompt's scores are large).
+            h = Grad.isEnabled() ? layer.forward(in, mask, cache)
+                    : Arena.stage("lm-layer", () -> layer.forward(in, mask, cache));
         }
         if (finalLayerNorm != null) {
             h = finalLayerNorm.forward(h);

@@ -8,6 +8,8 @@ import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Arena;
+import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
 import org.tiaoyu.qformer.core.nn.KeyValue;
@@ -33,6 +35,15 @@ public final class T5Stack extends Module {
             this.selfAttention = layer.add(new T5Layers.SelfAttentionLayer(c, first, !decoder, type));
             this.crossAttention = decoder ? layer.add(new T5Layers.CrossAttentionLayer(c, type)) : null;
             this.feedForward = layer.add(new T5Layers.FeedForwardLayer(c, type));
+        }
+
+        /** h [B, T, D] → [B, T, D]; {@code encoderOutput} and {@code crossBias} only in the decoder. */
+        Tensor forward(Tensor h, Tensor selfBias, Tensor encoderOutput, Tensor crossBias) {
+            h = selfAttention.forward(h, selfBias);
+            if (crossAttention != null) {
+                h = crossAttention.forward(h, encoderOutput, crossBias);
+            }
+            return feedForward.forward(h);
         }
     }
 
@@ -64,11 +75,10 @@ public final class T5Stack extends Module {
         Tensor crossBias = decoder ? MaskStrategy.additive(padding(encoderMask, t), embeds.dataType()) : null;
         Tensor h = embeds;
         for (Block b : block.asList()) {
-            h = b.selfAttention.forward(h, selfBias);
-            if (decoder) {
-                h = b.crossAttention.forward(h, encoderOutput, crossBias);
-            }
-            h = b.feedForward.forward(h);
+            Tensor in = h;
+            // Inference keeps only each block's output, not its temporaries.
+            h = Grad.isEnabled() ? b.forward(in, selfBias, encoderOutput, crossBias)
+                    : Arena.stage("lm-layer", () -> b.forward(in, selfBias, encoderOutput, crossBias));
         }
         return finalLayerNorm.forward(h);
     }
