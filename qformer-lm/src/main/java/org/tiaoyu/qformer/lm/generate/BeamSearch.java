@@ -20,7 +20,7 @@ final class BeamSearch {
     private static final double IMPOSSIBLE = -1.0e9;
 
     /** A token sequence with its score. */
-    private record Hypothesis(long[] tokens, int length, double score, boolean finished) {}
+    private record Hypothesis(long[] tokens, int length, double score) {}
 
     /** One batch row's search. */
     private static final class Row {
@@ -39,7 +39,7 @@ final class BeamSearch {
         int maxLength = config.maxLength(prefixLength);
         long eos = session.eosTokenId();
         long pad = session.padTokenId();
-        long fill = pad > 0 ? pad : eos;              // HF: `pad_token_id or eos_token_id` — a pad of 0 counts as none
+        long fill = pad > 0 ? pad : eos;              // HF: `pad_token_id or eos_token_id`; a pad of 0 counts as none
         List<LogitsProcessor> processors = LogitsProcessor.forConfig(config, prefixLength, eos);
 
         INDArray logits = session.prefill();          // [batch, V]: every beam of a row starts from the same prompt
@@ -58,7 +58,7 @@ final class BeamSearch {
             long[] tokens = Arrays.copyOf(prefix[b], maxLength);
             Arrays.fill(tokens, prefixLength, maxLength, fill);
             for (int k = 0; k < beams; k++) {         // only the first beam is live at the start
-                rows[b].running.add(new Hypothesis(tokens, prefixLength, k == 0 ? 0 : IMPOSSIBLE, false));
+                rows[b].running.add(new Hypothesis(tokens, prefixLength, k == 0 ? 0 : IMPOSSIBLE));
             }
         }
         int length = prefixLength;
@@ -78,7 +78,7 @@ final class BeamSearch {
                     tokens[length] = c.token;
                     stops[j] = c.token == eos || length + 1 >= maxLength;
                     allCandidatesStop &= stops[j];
-                    extended.add(new Hypothesis(tokens, length + 1, c.score, false));
+                    extended.add(new Hypothesis(tokens, length + 1, c.score));
                 }
                 // The best K that do not stop run on (stopping ones only fill up, as HF's -1e9 penalty does).
                 Integer[] order = new Integer[extended.size()];
@@ -94,7 +94,7 @@ final class BeamSearch {
                 for (int k = 0; k < beams; k++) {
                     int j = order[k];
                     Hypothesis h = extended.get(j);
-                    row.running.add(new Hypothesis(h.tokens, h.length, runScores[j], false));
+                    row.running.add(new Hypothesis(h.tokens, h.length, runScores[j]));
                     cacheRows[b * beams + k] = (long) b * beams + candidates.get(j).beam;
                     nextTokens[b * beams + k] = candidates.get(j).token;
                 }
@@ -162,8 +162,7 @@ final class BeamSearch {
         for (int j = 0; j < beams; j++) {
             if (stops[j]) {
                 Hypothesis c = candidates.get(j);
-                merged.add(new Hypothesis(c.tokens, c.length, c.score / Math.pow(newTokens, config.lengthPenalty()),
-                        true));
+                merged.add(new Hypothesis(c.tokens, c.length, c.score / Math.pow(newTokens, config.lengthPenalty())));
             }
         }
         merged.sort(Comparator.comparingDouble((Hypothesis h) -> -h.score));   // stable: earlier ones win ties

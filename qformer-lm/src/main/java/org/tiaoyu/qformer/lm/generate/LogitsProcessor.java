@@ -46,7 +46,7 @@ public interface LogitsProcessor {
         return chain;
     }
 
-    /** HF {@code RepetitionPenaltyLogitsProcessor}: each token seen scores {@code s/p} if positive, {@code s·p} if not. */
+    /** HF {@code RepetitionPenaltyLogitsProcessor}: a token seen scores {@code s/p} if positive, {@code s·p} if not. */
     static LogitsProcessor repetitionPenalty(float penalty) {
         return (sequence, length, scores) -> {
             long[] seen = Arrays.stream(sequence, 0, length).distinct().toArray();
