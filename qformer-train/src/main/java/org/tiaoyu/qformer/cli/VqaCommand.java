@@ -18,9 +18,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code qformer vqa} (DESIGN §5): answers a question about an image with the prompt
- * {@code "Question: {} Short answer:"} (greedy by default); the answer is the text HF's processor decodes for that call.
+ * {@code "Question: {} Short answer:"} (greedy by default); the answer is the text HF's processor decodes for that
+ * call.
  */
-@Command(name = "vqa", description = "Answer a question about an image with a BLIP-2 model directory (greedy unless told otherwise).")
+@Command(name = "vqa", description = "Answer a question about an image with a BLIP-2 model directory (greedy by "
+        + "default).")
 final class VqaCommand implements Callable<Integer> {
 
     /** New tokens at most unless --max-new-tokens or --max-length says otherwise: answers are short (LAVIS's). */
