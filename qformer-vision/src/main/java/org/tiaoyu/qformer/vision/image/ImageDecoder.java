@@ -127,7 +127,8 @@ public final class ImageDecoder {
                 new ByteArrayInputStream(withoutIccProfiles(bytes)))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new BadInputException(file + ": not an image in a format we can read (PNG, JPEG, BMP, GIF)");
+                throw new BadInputException(file
+                        + ": not an image in a format we can read (PNG, JPEG, BMP, GIF, WebP)");
             }
             ImageReader reader = readers.next();
             String format = reader.getFormatName().toUpperCase(Locale.ROOT);
