@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * HF's beam search ({@code _beam_search}, transformers 5), per batch row: each step the running beams' summed
@@ -42,15 +41,8 @@ final class BeamSearch {
         long fill = pad > 0 ? pad : eos;              // HF: `pad_token_id or eos_token_id`; a pad of 0 counts as none
         List<LogitsProcessor> processors = LogitsProcessor.forConfig(config, prefixLength, eos);
 
-        INDArray logits = session.prefill();          // [batch, V]: every beam of a row starts from the same prompt
-        long[] widen = new long[batch * beams];
-        int[] widenRows = new int[batch * beams];
-        for (int i = 0; i < widen.length; i++) {
-            widen[i] = i / beams;
-            widenRows[i] = i / beams;
-        }
-        session.select(widen);
-        logits = Nd4j.pullRows(logits, 1, widenRows);
+        // Every beam of a row starts from the same prompt, run once.
+        INDArray logits = Generator.repeatRows(session, session.prefill(), beams);
 
         Row[] rows = new Row[batch];
         for (int b = 0; b < batch; b++) {

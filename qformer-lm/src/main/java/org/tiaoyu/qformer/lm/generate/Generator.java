@@ -83,8 +83,8 @@ public final class Generator {
         return new GenerationOutput(sequences, null, stepLogits);
     }
 
-    /** Every row {@code copies} times in a row, in the session and in {@code logits}. */
-    private static INDArray repeatRows(DecodingSession session, INDArray logits, int copies) {
+    /** Every row {@code copies} times in a row, in the session and in {@code logits} (HF's repeat_interleave). */
+    static INDArray repeatRows(DecodingSession session, INDArray logits, int copies) {
         long[] rows = new long[(int) logits.size(0) * copies];
         int[] pulled = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
