@@ -28,6 +28,7 @@ public final class ImageTokens {
         int b = (int) inputIds.size(0);
         int t = (int) inputIds.size(1);
         int q = (int) projected.size(1);
+        requireCount(inputIds, imageToken, q);
         long[] ids = inputIds.reshape(inputIds.length()).castTo(DataType.INT64).toLongVector();
         long[] source = new long[b * t];       // row of projected.reshape(B·Q, E) each position takes
         float[] isImage = new float[b * t];
@@ -42,15 +43,26 @@ public final class ImageTokens {
                     isImage[i * t + j] = 1f;
                 }
             }
-            long found = Arrays.stream(ids, i * t, (i + 1) * t).filter(id -> id == imageToken).count();
-            if (found != q) {
-                throw new BadInputException("input_ids row " + i + " holds " + found + " image tokens ("
-                        + imageToken + "), the model has " + q + " queries");
-            }
         }
         long e = embeds.size(2);
         Tensor mask = Tensor.constant(Nd4j.create(isImage, new long[] {b, t, 1}, 'c').castTo(embeds.dataType()));
         Tensor images = Ops.indexSelect(projected.reshape((long) b * q, e), source).reshape(b, t, e);
         return embeds.mul(mask.mul(-1.0).add(1.0)).add(images.mul(mask));
+    }
+
+    /**
+     * Checks that every row of {@code inputIds} [B, T] holds exactly {@code queries} image tokens.
+     *
+     * @throws BadInputException naming the first row that does not
+     */
+    public static void requireCount(INDArray inputIds, long imageToken, int queries) {
+        long[][] rows = inputIds.castTo(DataType.INT64).toLongMatrix();
+        for (int i = 0; i < rows.length; i++) {
+            long found = Arrays.stream(rows[i]).filter(id -> id == imageToken).count();
+            if (found != queries) {
+                throw new BadInputException("input_ids row " + i + " holds " + found + " image tokens ("
+                        + imageToken + "), the model has " + queries + " queries");
+            }
+        }
     }
 }

@@ -1,7 +1,6 @@
 package org.tiaoyu.qformer.cli;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -10,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
+import org.tiaoyu.qformer.lm.ImageTokens;
 import org.tiaoyu.qformer.lm.generate.GenerationConfig;
 import org.tiaoyu.qformer.lm.generate.GenerationOutput;
 import org.tiaoyu.qformer.pipeline.Blip2Generator;
@@ -60,7 +60,12 @@ final class GenerateCommand implements Callable<Integer> {
                 ids = in.require("input_ids", DataType.INT64, pixels.size(0), -1);
                 in.requireIndices("input_ids", ids, generator.config().text().vocabSize());
                 mask = in.require("attention_mask", DataType.INT64, pixels.size(0), ids.size(1));
-                requireImageTokens(in, ids, generator);
+                try {
+                    ImageTokens.requireCount(ids, generator.config().imageTokenIndex().getAsInt(),
+                            generator.config().numQueryTokens());
+                } catch (BadInputException e) {
+                    throw new BadInputException(in.path() + ": " + e.getMessage(), e);
+                }
             } else {
                 ids = generator.imageOnlyPrompt((int) pixels.size(0));
                 mask = Nd4j.ones(DataType.INT64, ids.shape());
@@ -74,19 +79,5 @@ final class GenerateCommand implements Callable<Integer> {
         }
         SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
         return ExitStatus.OK;
-    }
-
-    /** Every prompt row must hold exactly {@code num_query_tokens} image tokens, where the queries go. */
-    private static void requireImageTokens(InputTensors in, INDArray ids, Blip2Generator generator) {
-        int expected = generator.config().numQueryTokens();
-        long imageToken = generator.config().imageTokenIndex().getAsInt();
-        long[][] rows = ids.toLongMatrix();
-        for (int i = 0; i < rows.length; i++) {
-            long found = Arrays.stream(rows[i]).filter(id -> id == imageToken).count();
-            if (found != expected) {
-                throw new BadInputException(in.path() + ": input_ids row " + i + " holds " + found
-                        + " image tokens (id " + imageToken + "), expected num_query_tokens = " + expected);
-            }
-        }
     }
 }

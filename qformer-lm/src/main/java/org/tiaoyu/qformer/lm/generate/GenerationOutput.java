@@ -1,6 +1,5 @@
 package org.tiaoyu.qformer.lm.generate;
 
-import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,14 +13,4 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param stepLogits      greedy and sampling: the raw logits [rows, V] of every step (HF's {@code logits}); empty for
  *                        beam search
  */
-public record GenerationOutput(long[][] sequences, double[] sequencesScores, List<INDArray> stepLogits) {
-
-    /** The tokens after the first {@code prefixLength} of each sequence. */
-    public long[][] newTokens(int prefixLength) {
-        long[][] out = new long[sequences.length][];
-        for (int i = 0; i < sequences.length; i++) {
-            out[i] = Arrays.copyOfRange(sequences[i], prefixLength, sequences[i].length);
-        }
-        return out;
-    }
-}
+public record GenerationOutput(long[][] sequences, double[] sequencesScores, List<INDArray> stepLogits) {}

@@ -16,7 +16,7 @@ public final class T5DecodingSession implements DecodingSession {
     private final T5ForConditionalGeneration lm;
     private final long[][] prefix;
     private Tensor inputsEmbeds;
-    private INDArray encoderMask;
+    private final INDArray encoderMask;
     private T5Stack.DecoderCache cache;
     private int position;
 
