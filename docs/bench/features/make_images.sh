@@ -3,7 +3,7 @@
 # varied, quality 75..94 (ImageMagick 6). Usage: [PHOTO=photo_640x427.jpg] make_images.sh OUT_DIR
 set -euo pipefail
 out="$1"
-photo="${PHOTO:-/work/shared/fixtures/e2e/images/photo_640x427.jpg}"
+photo="${PHOTO:-$(dirname "$0")/../../../testdata/e2e/images/photo_640x427.jpg}"
 mkdir -p "$out"
 for i in $(seq 0 63); do
   flip=$([ $((i % 2)) = 1 ] && echo -flop || true)

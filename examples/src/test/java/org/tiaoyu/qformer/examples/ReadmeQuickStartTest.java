@@ -37,7 +37,7 @@ class ReadmeQuickStartTest {
                 .matcher(readme);
         assertTrue(block.find(), "README.md has a Java quick start");
         Path e2e = Fixtures.path("e2e");
-        String source = block.group(1).replace("\"../shared/fixtures/e2e\"",
+        String source = block.group(1).replace("\"testdata/e2e\"",
                 "\"" + e2e.toString().replace("\\", "\\\\") + "\"");
         Path file = dir.resolve("QuickStart.java");
         Files.writeString(file, source);

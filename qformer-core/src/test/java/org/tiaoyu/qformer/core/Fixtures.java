@@ -6,9 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Where tests find the shared fixtures: the {@code qformer.fixtures} system property (surefire sets it to the
- * repository's {@code ../shared/fixtures}), else {@code ../../shared/fixtures} from the module directory, which is
- * surefire's working directory. A missing fixture fails the test; nothing is skipped.
+ * Where tests find the fixtures: the {@code qformer.fixtures} system property (surefire sets it to the repository's
+ * {@code testdata}), else {@code ../testdata} from the module directory, which is surefire's working directory. A
+ * missing fixture fails the test; nothing is skipped.
  */
 public final class Fixtures {
 
@@ -18,7 +18,7 @@ public final class Fixtures {
     /** @return the fixtures directory, absolute */
     public static Path root() {
         String property = System.getProperty("qformer.fixtures");
-        Path configured = property != null && !property.isBlank() ? Path.of(property) : Path.of("../../shared/fixtures");
+        Path configured = property != null && !property.isBlank() ? Path.of(property) : Path.of("../testdata");
         Path root = configured.toAbsolutePath().normalize();
         if (!Files.isDirectory(root)) {
             fail("fixtures directory " + root + " not found (set -Dqformer.fixtures=...)");

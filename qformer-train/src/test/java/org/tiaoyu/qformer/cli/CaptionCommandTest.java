@@ -20,7 +20,7 @@ import org.tiaoyu.qformer.pipeline.Caption;
 import org.tiaoyu.qformer.vision.image.ImageInput;
 
 /**
- * End to end on ../shared/fixtures/e2e: a hub-style OPT model directory (real GPT-2 vocabulary, real images) captions
+ * End to end on testdata/e2e: a hub-style OPT model directory (real GPT-2 vocabulary, real images) captions
  * every image, prompt and decoding mode (greedy, 3 beams; 12 new tokens) of {@code caption_cases} with exactly the
  * text HF's {@code processor.batch_decode(generate(...), skip_special_tokens=True)} gives, through the command line;
  * the batched, left-padded case through the Java API, beam scores included.

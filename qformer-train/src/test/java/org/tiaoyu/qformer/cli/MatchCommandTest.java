@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.tiaoyu.qformer.core.Fixtures;
 
 /**
- * End to end on ../shared/fixtures/e2e: {@code qformer match --json} on the hub-style retrieval directory (real BERT
+ * End to end on testdata/e2e: {@code qformer match --json} on the hub-style retrieval directory (real BERT
  * tokenizer, real images) gives every {@code retrieval_cases} pair HF's ITM probability and ITC score within 1e-3.
  */
 class MatchCommandTest {

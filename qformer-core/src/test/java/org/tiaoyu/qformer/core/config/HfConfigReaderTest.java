@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.tiaoyu.qformer.core.config.ConfigFixtures.writeConfig;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +23,12 @@ class HfConfigReaderTest {
     Path dir;
 
     private ModelConfig read(String json) {
-        return ModelConfig.read(writeConfig(dir, json));
+        try {
+            Files.writeString(dir.resolve("config.json"), json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return ModelConfig.read(dir);
     }
 
     /** Reads a config that must fail and checks the one-line message starts with the file's path. */

@@ -5,19 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.tiaoyu.qformer.core.config.ConfigFixtures.fixture;
+import static org.tiaoyu.qformer.core.Fixtures.path;
 
 import java.util.List;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.tiaoyu.qformer.core.BadInputException;
 
-/** Every config.json under the shared fixtures, as transformers 5.18 saved them. */
+/** Every config.json under the fixtures, as transformers 5.18 saved them. */
 class ModelConfigTest {
 
     @Test
     void hfPublicOptModel() {
-        Blip2Config c = Blip2Config.read(fixture("hf/public/model"));
+        Blip2Config c = Blip2Config.read(path("hf/public/model"));
         assertEquals(List.of("Blip2ForConditionalGeneration"), c.architectures());
         assertEquals(4, c.numQueryTokens());
         assertEquals(OptionalInt.of(99), c.imageTokenIndex());
@@ -43,7 +43,7 @@ class ModelConfigTest {
 
     @Test
     void hfPublicOptRetrievalModel() {
-        Blip2Config c = Blip2Config.read(fixture("hf/public/retrieval_model"));
+        Blip2Config c = Blip2Config.read(path("hf/public/retrieval_model"));
         assertEquals(List.of("Blip2ForImageTextRetrieval"), c.architectures());
         assertEquals(OptionalInt.empty(), c.imageTokenIndex());
         assertTrue(c.qformer().useQformerTextInput());
@@ -55,7 +55,7 @@ class ModelConfigTest {
 
     @Test
     void hfPublicT5Model() {
-        Blip2Config c = Blip2Config.read(fixture("hf/public_t5/model"));
+        Blip2Config c = Blip2Config.read(path("hf/public_t5/model"));
         assertFalse(c.useDecoderOnlyLanguageModel());
         assertEquals(OptionalInt.of(99), c.imageTokenIndex());
         assertEquals(2, c.qformer().crossAttentionFrequency());
@@ -74,7 +74,7 @@ class ModelConfigTest {
 
     @Test
     void hfPublicT5RetrievalModelKeepsExplicitScaleFlag() {
-        Blip2Config c = Blip2Config.read(fixture("hf/public_t5/retrieval_model"));
+        Blip2Config c = Blip2Config.read(path("hf/public_t5/retrieval_model"));
         T5Config t = assertInstanceOf(T5Config.class, c.text());
         assertTrue(t.tieWordEmbeddings());
         assertFalse(t.scaleDecoderOutputs(), "scale_decoder_outputs: false wins over tie_word_embeddings");
@@ -84,7 +84,7 @@ class ModelConfigTest {
 
     @Test
     void hfClipVisionModel() {
-        ModelConfig c = ModelConfig.read(fixture("hf/clip_vision/model"));
+        ModelConfig c = ModelConfig.read(path("hf/clip_vision/model"));
         ClipVisionConfig clip = assertInstanceOf(ClipVisionConfig.class, c);
         assertEquals(new ClipVisionConfig(32, 64, 3, 4, 3, 32, 8, 1e-5, Activation.QUICK_GELU, 0.0, 512), clip);
         assertEquals(16, clip.numPatches());
@@ -92,7 +92,7 @@ class ModelConfigTest {
 
     @Test
     void e2eCaptionModel() {
-        Blip2Config c = Blip2Config.read(fixture("e2e/caption_model"));
+        Blip2Config c = Blip2Config.read(path("e2e/caption_model"));
         assertEquals(8, c.numQueryTokens());
         assertEquals(OptionalInt.of(50260), c.imageTokenIndex());
         assertEquals(48, c.vision().imageSize());
@@ -106,7 +106,7 @@ class ModelConfigTest {
 
     @Test
     void e2eRetrievalModel() {
-        Blip2Config c = Blip2Config.read(fixture("e2e/retrieval_model"));
+        Blip2Config c = Blip2Config.read(path("e2e/retrieval_model"));
         assertEquals(List.of("Blip2ForImageTextRetrieval"), c.architectures());
         assertEquals(30528, c.qformer().vocabSize(), "BERT's 30522 plus [DEC] and the other added tokens");
         assertTrue(c.qformer().useQformerTextInput());
@@ -117,22 +117,22 @@ class ModelConfigTest {
 
     @Test
     void stage1Model() {
-        Blip2Config c = Blip2Config.read(fixture("stage1/stage1_model"));
-        assertEquals(Blip2Config.read(fixture("hf/public/retrieval_model")), c,
+        Blip2Config c = Blip2Config.read(path("stage1/stage1_model"));
+        assertEquals(Blip2Config.read(path("hf/public/retrieval_model")), c,
                 "a stage-1 checkpoint has the retrieval model's config");
     }
 
     @Test
     void readsTheFileAsWellAsTheDirectory() {
-        assertEquals(ModelConfig.read(fixture("hf/public/model")),
-                ModelConfig.read(fixture("hf/public/model/config.json")));
+        assertEquals(ModelConfig.read(path("hf/public/model")),
+                ModelConfig.read(path("hf/public/model/config.json")));
     }
 
     @Test
     void blip2ReadRejectsAVisionOnlyDirectory() {
         BadInputException e = assertThrows(BadInputException.class,
-                () -> Blip2Config.read(fixture("hf/clip_vision/model")));
-        assertTrue(e.getMessage().startsWith(fixture("hf/clip_vision/model/config.json").toString()), e.getMessage());
+                () -> Blip2Config.read(path("hf/clip_vision/model")));
+        assertTrue(e.getMessage().startsWith(path("hf/clip_vision/model/config.json").toString()), e.getMessage());
         assertTrue(e.getMessage().contains("not a BLIP-2 model (model_type clip_vision_model"), e.getMessage());
     }
 }

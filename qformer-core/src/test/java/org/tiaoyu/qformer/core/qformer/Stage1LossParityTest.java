@@ -14,7 +14,7 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsFile;
 
 /**
- * LAVIS's exact stage-1 losses, logits and gradients (../shared/fixtures/stage1, a float64 PyTorch reference that
+ * LAVIS's exact stage-1 losses, logits and gradients (testdata/stage1, a float64 PyTorch reference that
  * follows blip2_qformer.py step by step) reproduced in float32 within 1e-4 (gradients: 1e-4 + 1e-4·|reference|).
  */
 class Stage1LossParityTest {

@@ -60,7 +60,7 @@ for name in ["rgb16.png", "rgba16.png", "la16.png", "gray16.png", "gray16_trns.p
         f.write(struct.pack(">II", *image.size) + image.tobytes())
 
 # A lossy WebP of a real photo (the e2e fixture's), to measure how far the Java decoder is from libwebp.
-small = Image.open("../../../../../../../../../../../shared/fixtures/e2e/images/photo_640x427.PIL_decoded.png")
+small = Image.open("../../../../../../../../../../testdata/e2e/images/photo_640x427.PIL_decoded.png")
 small.convert("RGB").resize((80, 54), Image.BICUBIC).save("photo_lossy.webp", quality=80)
 decoded = Image.open("photo_lossy.webp").convert("RGB")
 with open("photo_lossy.webp.rgb", "wb") as f:
