@@ -33,7 +33,13 @@ public final class BenchRunner {
             millis[i] = (System.nanoTime() - start) / 1e6;
             LOG.info("{} run {}/{}: {} ms", name, i + 1, steps, String.format("%.2f", millis[i]));
         }
-        return new BenchResult(name, millis, flopsPerUnit, memoryMb("VmHWM:"), memoryMb("VmRSS:"), details);
+        return result(name, millis, flopsPerUnit, details);
+    }
+
+    /** A result with the memory figures read now: the resident set first, so that the peak read after it bounds it. */
+    static BenchResult result(String name, double[] millis, double flopsPerUnit, Map<String, Object> details) {
+        long endRssMb = memoryMb("VmRSS:");
+        return new BenchResult(name, millis, flopsPerUnit, memoryMb("VmHWM:"), endRssMb, details);
     }
 
     private static void step(String name, Runnable unit) {

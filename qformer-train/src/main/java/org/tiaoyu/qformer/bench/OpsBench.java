@@ -68,8 +68,7 @@ public final class OpsBench {
         for (int i = 0; i < steps; i++) {
             total[i] = gelu.millis()[i] + ln.millis()[i] + sm.millis()[i];
         }
-        return new BenchResult("ops", total, 0.0, BenchRunner.memoryMb("VmHWM:"), BenchRunner.memoryMb("VmRSS:"),
-                details);
+        return BenchRunner.result("ops", total, 0.0, details);
     }
 
     private static BenchResult time(String name, int warmup, int steps, Runnable unit) {

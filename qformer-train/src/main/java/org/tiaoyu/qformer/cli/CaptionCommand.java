@@ -57,7 +57,7 @@ final class CaptionCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper mapper = new ObjectMapper();
         try (Blip2Captioner captioner = Blip2Captioner.load(model)) {
-            GenerationConfig settings = settings(spec, generation, captioner.defaults());
+            GenerationConfig settings = generation.settings(captioner.defaults());
             for (int from = 0; from < images.size(); from += batchSize) {
                 List<ImageInput> batch = images.subList(from, Math.min(images.size(), from + batchSize)).stream()
                         .map(ImageInput::of).toList();
@@ -76,14 +76,5 @@ final class CaptionCommand implements Callable<Integer> {
             }
         }
         return ExitStatus.OK;
-    }
-
-    /** The decoding settings, an invalid combination being a usage error (exit 2). */
-    static GenerationConfig settings(CommandSpec spec, GenerationOptions options, GenerationConfig defaults) {
-        try {
-            return options.apply(defaults);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
     }
 }

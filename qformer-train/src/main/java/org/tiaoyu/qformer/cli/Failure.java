@@ -9,6 +9,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.MemoryBudget;
 
 /**
  * What the user is told about an exception that ended a command: its exit status and the one-line message
@@ -21,6 +22,13 @@ record Failure(int status, String message) {
 
     /** Classifies {@code t}: problems with the user's input are {@link ExitStatus#BAD_INPUT}, the rest bugs. */
     static Failure of(Throwable t) {
+        for (Throwable cause = t; cause != null; cause = cause.getCause()) {
+            if (cause instanceof OutOfMemoryError oom) {
+                // Work too big for the limits set: the user can ask for less or allow more, so it is bad input.
+                return new Failure(ExitStatus.BAD_INPUT, "out of memory (" + messageOf(oom) + "): the limits are "
+                        + MemoryBudget.limits() + "; ask for less (--batch-size, --num-beams) or raise them");
+            }
+        }
         if (t instanceof UncheckedIOException u) {
             return of(u.getCause());
         }

@@ -1,16 +1,13 @@
 package org.tiaoyu.qformer.cli;
 
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.core.io.safetensors.DType;
 import org.tiaoyu.qformer.vision.VisionTower;
 import org.tiaoyu.qformer.vision.features.FeatureCacheWriter;
-import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Progress;
 import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Settings;
 import org.tiaoyu.qformer.vision.features.FeatureCacheWriter.Summary;
 import org.tiaoyu.qformer.vision.features.ImageSource;
@@ -83,26 +80,13 @@ final class FeaturesCommand implements Callable<Integer> {
         // The tower's position embeddings fix the input size, whatever preprocessor_config.json says.
         ImageProcessor processor = new ImageProcessor(
                 ImageProcessorConfig.fromModelDir(model).withSize(tower.imageSize()));
-        PrintWriter err = spec.commandLine().getErr();
-        boolean console = System.console() != null;
-        Summary summary = new FeatureCacheWriter(tower, processor, model, settings)
-                .write(sources, out, progress -> {
-                    if (console) {
-                        err.print(progressLine(progress));
-                        err.flush();
-                    }
-                });
-        if (console && summary.encoded() + summary.skipped() > 0) {
-            err.println();
-        }
+        ProgressLine line = new ProgressLine(spec.commandLine().getErr(), "features", "images");
+        Summary summary = new FeatureCacheWriter(tower, processor, model, settings).write(sources, out,
+                progress -> line.update(progress.done(), progress.total(), progress.skipped() + " skipped"));
+        line.finish();
         spec.commandLine().getOut().printf("%d images encoded, %d skipped, %d already in the cache, %d shards "
                 + "written -> %s%n", summary.encoded(), summary.skipped(), summary.alreadyDone(), summary.shards(),
                 out);
         return ExitStatus.OK;
-    }
-
-    private static String progressLine(Progress p) {
-        return String.format(Locale.ROOT, "\rfeatures: %d/%d images (%d skipped), %.1f images/s", p.done(),
-                p.total(), p.skipped(), p.imagesPerSecond());
     }
 }

@@ -1,5 +1,6 @@
 package org.tiaoyu.qformer.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.config.ModelConfig;
 import org.tiaoyu.qformer.core.config.OptConfig;
 import org.tiaoyu.qformer.core.config.T5Config;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.core.qformer.QFormerModel;
 import org.tiaoyu.qformer.core.qformer.QueryTransformer;
@@ -48,7 +50,8 @@ final class ForwardCommand implements Callable<Integer> {
     private Path out;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        AtomicFile.requireWritable(out);
         ModelConfig config = ModelConfig.read(model);
         VisionTower vision = VisionTower.load(model);
         INDArray pixels;

@@ -1,13 +1,19 @@
 package org.tiaoyu.qformer.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.lm.ImageTokens;
 import org.tiaoyu.qformer.lm.generate.GenerationConfig;
@@ -17,6 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -42,24 +49,35 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Safetensors file to write.")
     private Path out;
 
+    @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B",
+            description = "Images per batch (default ${DEFAULT-VALUE}); the output is the same for any batch size.")
+    private int batchSize;
+
     @Mixin
     private GenerationOptions generation = new GenerationOptions();
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        if (batchSize < 1) {
+            throw new ParameterException(spec.commandLine(), "--batch-size must be positive, got " + batchSize);
+        }
+        AtomicFile.requireWritable(out);
         Blip2Generator generator = Blip2Generator.load(model);
-        GenerationConfig settings = CaptionCommand.settings(spec, generation,
-                GenerationConfig.fromModelDir(model));
-        INDArray pixels;
-        INDArray ids;
-        INDArray mask;
+        GenerationConfig settings = generation.settings(GenerationConfig.fromModelDir(model));
+        List<GenerationOutput> parts = new ArrayList<>();
         try (InputTensors in = new InputTensors(inputs)) {
             int size = generator.imageSize();
-            pixels = in.require("pixel_values", DataType.FLOAT, -1, 3, size, size);
+            long images = in.requireShape("pixel_values", -1, 3, size, size)[0];
+            if (images == 0) {
+                throw new BadInputException(in.path() + ": tensor 'pixel_values' holds no images (the batch is "
+                        + "empty)");
+            }
+            INDArray ids;
+            INDArray mask;
             if (in.has("input_ids")) {
-                ids = in.require("input_ids", DataType.INT64, pixels.size(0), -1);
+                ids = in.require("input_ids", DataType.INT64, images, -1);
                 in.requireIndices("input_ids", ids, generator.config().text().vocabSize());
-                mask = in.require("attention_mask", DataType.INT64, pixels.size(0), ids.size(1));
+                mask = in.require("attention_mask", DataType.INT64, images, ids.size(1));
                 try {
                     ImageTokens.requireCount(ids, generator.config().imageTokenIndex().getAsInt(),
                             generator.config().numQueryTokens());
@@ -67,11 +85,20 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new BadInputException(in.path() + ": " + e.getMessage(), e);
                 }
             } else {
-                ids = generator.imageOnlyPrompt((int) pixels.size(0));
+                ids = generator.imageOnlyPrompt((int) images);
                 mask = Nd4j.ones(DataType.INT64, ids.shape());
             }
+            ProgressLine progress = new ProgressLine(spec.commandLine().getErr(), "generate", "images");
+            for (long from = 0; from < images; from += batchSize) {
+                long to = Math.min(images, from + batchSize);
+                INDArrayIndex rows = NDArrayIndex.interval(from, to);
+                parts.add(generator.generate(in.rows("pixel_values", DataType.FLOAT, from, to),
+                        ids.get(rows, NDArrayIndex.all()), mask.get(rows, NDArrayIndex.all()), settings));
+                progress.update(to, images, "");
+            }
+            progress.finish();
         }
-        GenerationOutput result = generator.generate(pixels, ids, mask, settings);
+        GenerationOutput result = GenerationOutput.concat(parts, generator.fillTokenId(settings));
         Map<String, INDArray> tensors = new LinkedHashMap<>();
         tensors.put("sequences", Nd4j.createFromArray(result.sequences()));
         if (result.sequencesScores() != null) {

@@ -3,13 +3,23 @@ package org.tiaoyu.qformer.cli;
 import java.util.Locale;
 import org.tiaoyu.qformer.lm.generate.EarlyStopping;
 import org.tiaoyu.qformer.lm.generate.GenerationConfig;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The decoding options {@code caption}, {@code vqa} and {@code generate} share, named as HF's {@code generate}
  * arguments; an option not given keeps the model directory's {@code generation_config.json} value (or HF's default).
  */
 final class GenerationOptions {
+
+    @Spec
+    private CommandSpec options;                 // this mixin's own options
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;                 // the command it is mixed into
 
     @Option(names = "--max-new-tokens", paramLabel = "N", description = "New tokens at most.")
     Integer maxNewTokens;
@@ -58,20 +68,33 @@ final class GenerationOptions {
     Long seed;
 
     /**
-     * {@code defaults} with the given options applied.
-     *
-     * @throws IllegalArgumentException for an invalid combination, with HF's name for the setting
+     * The decoding settings: {@code defaults} with the given options applied; an invalid value or combination is a
+     * usage error (exit 2) that names the option.
      */
-    GenerationConfig apply(GenerationConfig defaults) {
+    GenerationConfig settings(GenerationConfig defaults) {
+        try {
+            return apply(defaults);
+        } catch (IllegalArgumentException e) {
+            // GenerationConfig speaks HF's names (max_new_tokens); each is an option here (--max-new-tokens).
+            String message = e.getMessage();
+            for (OptionSpec option : options.options()) {
+                String flag = option.longestName();
+                message = message.replaceAll("\\b" + flag.substring(2).replace('-', '_') + "\\b", flag);
+            }
+            throw new ParameterException(command.commandLine(), message, e);
+        }
+    }
+
+    private GenerationConfig apply(GenerationConfig defaults) {
         GenerationConfig.Builder b = defaults.toBuilder();
+        if (maxLength != null) {
+            b.maxLength(maxLength).useMaxLength();
+        }
         if (maxNewTokens != null) {
             b.maxNewTokens(maxNewTokens);
         }
         if (minNewTokens != null) {
             b.minNewTokens(minNewTokens);
-        }
-        if (maxLength != null) {
-            b.maxLength(maxLength).maxNewTokens(maxNewTokens != null ? maxNewTokens : -1);
         }
         if (minLength != null) {
             b.minLength(minLength);

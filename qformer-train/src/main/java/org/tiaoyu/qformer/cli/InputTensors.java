@@ -24,6 +24,16 @@ final class InputTensors implements AutoCloseable {
      * (its length is the rank).
      */
     INDArray require(String name, DataType type, long... shape) {
+        requireShape(name, shape);
+        return file.load(name, type);
+    }
+
+    /**
+     * Checks the tensor {@code name} as {@link #require} does, without loading it.
+     *
+     * @return its shape
+     */
+    long[] requireShape(String name, long... shape) {
         if (!file.contains(name)) {
             throw new BadInputException(file.path() + ": no tensor '" + name + "'");
         }
@@ -36,7 +46,12 @@ final class InputTensors implements AutoCloseable {
             throw new BadInputException(file.path() + ": tensor '" + name + "' has shape " + Arrays.toString(actual)
                     + ", expected " + Arrays.toString(shape).replace("-1", "*"));
         }
-        return file.load(name, type);
+        return actual;
+    }
+
+    /** Rows {@code [from, to)} of the tensor {@code name} (checked with {@link #requireShape}), as {@code type}. */
+    INDArray rows(String name, DataType type, long from, long to) {
+        return file.loadRows(name, type, from, to);
     }
 
     /** Whether the file holds a tensor {@code name}. */

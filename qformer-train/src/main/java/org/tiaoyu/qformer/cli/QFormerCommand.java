@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>A subcommand is a {@code Callable<Integer>} (returning {@link ExitStatus#OK}) that throws
  * {@link org.tiaoyu.qformer.core.BadInputException} for bad input and writes its files with
- * {@link AtomicOutput}.
+ * {@link org.tiaoyu.qformer.core.io.AtomicFile}.
  */
 @Command(
         name = "qformer",

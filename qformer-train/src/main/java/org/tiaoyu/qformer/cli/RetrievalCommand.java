@@ -1,11 +1,13 @@
 package org.tiaoyu.qformer.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.vision.Blip2ImageTextRetrieval;
 import picocli.CommandLine.Command;
@@ -27,7 +29,8 @@ final class RetrievalCommand implements Callable<Integer> {
     private Path out;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        AtomicFile.requireWritable(out);
         Blip2ImageTextRetrieval retrieval = Blip2ImageTextRetrieval.load(model);
         int size = retrieval.vision.imageSize();
         INDArray pixels;

@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.core.qformer.ImageTextQFormer;
 import org.tiaoyu.qformer.core.qformer.Stage1Loss;
@@ -52,6 +53,7 @@ final class Stage1LossesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        AtomicFile.requireWritable(out);
         ImageTextQFormer qformer = ImageTextQFormer.load(model);
         long dec = decTokenId != null ? decTokenId : decFromTokenizer(model);
         long pad = padTokenId != null ? padTokenId : qformer.config.qformer().padTokenId();

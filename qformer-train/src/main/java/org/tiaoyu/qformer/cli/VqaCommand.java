@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
-import org.tiaoyu.qformer.lm.generate.GenerationConfig;
 import org.tiaoyu.qformer.pipeline.Blip2Captioner;
 import org.tiaoyu.qformer.vision.image.ImageInput;
 import picocli.CommandLine.Command;
@@ -61,9 +59,8 @@ final class VqaCommand implements Callable<Integer> {
             if (generation.maxNewTokens == null && generation.maxLength == null) {
                 generation.maxNewTokens = SHORT_ANSWER_TOKENS;
             }
-            GenerationConfig settings = CaptionCommand.settings(spec, generation, captioner.defaults());
-            answer = captioner.caption(List.of(ImageInput.of(image)), List.of(template.replace("{}", question)),
-                    settings).get(0).text();
+            answer = captioner.answer(ImageInput.of(image), question, template,
+                    generation.settings(captioner.defaults()));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -24,7 +24,7 @@ import org.tiaoyu.qformer.vision.image.ImageProcessor;
  * <pre>{@code
  * try (Blip2Captioner blip2 = Blip2Captioner.load(Path.of("blip2-opt-2.7b"))) {
  *     System.out.println(blip2.caption(Path.of("photo.jpg")).text());
- *     System.out.println(blip2.answer(ImageInput.of(picture), "what is shown?").text());
+ *     System.out.println(blip2.answer(ImageInput.of(picture), "what is shown?"));
  * }
  * }</pre>
  */
@@ -84,8 +84,20 @@ public final class Blip2Captioner implements AutoCloseable {
     }
 
     /** The short answer to a question, with {@link #QUESTION_TEMPLATE} and default settings. */
-    public Caption answer(ImageInput image, String question) {
-        return caption(image, QUESTION_TEMPLATE.replace("{}", question));
+    public String answer(ImageInput image, String question) {
+        return answer(image, question, QUESTION_TEMPLATE, defaults);
+    }
+
+    /**
+     * The answer to a question as LAVIS's {@code predict_answers} gives it: the text generated after the prompt
+     * {@code template} ({} standing for the question), without surrounding spaces.
+     */
+    public String answer(ImageInput image, String question, String template, GenerationConfig generation) {
+        if (!template.contains("{}")) {
+            throw new IllegalArgumentException("the question template needs {} where the question goes: " + template);
+        }
+        return caption(List.of(image), List.of(template.replace("{}", question)), generation).get(0).continuation()
+                .strip();
     }
 
     /**
@@ -113,12 +125,17 @@ public final class Blip2Captioner implements AutoCloseable {
         GenerationOutput out = model.generate(processor.process(images), Nd4j.createFromArray(ids),
                 Nd4j.createFromArray(mask), generation);
         List<String> texts = tokenizer.decodeBatch(out.sequences(), true);
+        // OPT's sequences start with the prompt (HF's layout); T5's hold only what was generated.
+        int promptLength = model.encoderDecoder() ? 0 : ids[0].length;
+        List<String> continuations = model.encoderDecoder() ? texts : tokenizer.decodeBatch(Arrays.stream(
+                out.sequences()).map(row -> Arrays.copyOfRange(row, promptLength, row.length)).toArray(long[][]::new),
+                true);
         int perImage = out.sequences().length / images.size();
         List<Caption> captions = new ArrayList<>();
         for (int i = 0; i < out.sequences().length; i++) {
             double score = out.sequencesScores() == null ? Double.NaN : out.sequencesScores()[i];
             captions.add(new Caption(images.get(i / perImage).name(), prompts.get(i / perImage), texts.get(i),
-                    out.sequences()[i], score));
+                    continuations.get(i), out.sequences()[i], score));
         }
         return captions;
     }

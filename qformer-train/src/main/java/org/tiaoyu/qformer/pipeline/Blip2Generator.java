@@ -39,6 +39,11 @@ public final class Blip2Generator {
 
     private Blip2Generator(Path modelDir) {
         this.config = Blip2Config.read(modelDir);
+        if (config.savedAs(Blip2Config.IMAGE_TEXT_RETRIEVAL)) {
+            throw new BadInputException(modelDir + ": a " + Blip2Config.IMAGE_TEXT_RETRIEVAL + " model, which "
+                    + "matches and embeds images and texts (qformer match, retrieval), not a "
+                    + Blip2Config.CONDITIONAL_GENERATION + " one that generates text");
+        }
         if (config.imageTokenIndex().isEmpty()) {
             throw new BadInputException(modelDir.resolve("config.json") + ": no image_token_index; BLIP-2 "
                     + "directories saved by transformers 4.47 or later have one");
@@ -83,6 +88,12 @@ public final class Blip2Generator {
             row[q] = last;
         }
         return Nd4j.createFromArray(ids);
+    }
+
+    /** The token finished rows are filled with under {@code generation} (to merge batches' outputs). */
+    public long fillTokenId(GenerationConfig generation) {
+        return opt != null ? Generator.fillTokenId(generation, opt.config.eosTokenId(), opt.config.padTokenId())
+                : Generator.fillTokenId(generation, t5.config.eosTokenId(), t5.config.padTokenId());
     }
 
     /**

@@ -32,10 +32,12 @@ class GenerateCommandTest {
     @TempDir
     Path dir;
 
+    /** Batch size 1 runs HF's two-row batch as two calls; the output is the same (rows filled to one length). */
     @ParameterizedTest
-    @CsvSource({"hf/public, greedy, 1", "hf/public, beam3, 3", "hf/public, noprompt_greedy, 1",
-        "hf/public_t5, greedy, 1", "hf/public_t5, beam3, 3"})
-    void matchesHuggingFace(String fixture, String mode, int beams) throws Exception {
+    @CsvSource({"hf/public, greedy, 1, 8", "hf/public, beam3, 3, 8", "hf/public, noprompt_greedy, 1, 8",
+        "hf/public_t5, greedy, 1, 8", "hf/public_t5, beam3, 3, 8", "hf/public, greedy, 1, 1",
+        "hf/public, beam3, 3, 1", "hf/public_t5, greedy, 1, 1", "hf/public_t5, beam3, 3, 1"})
+    void matchesHuggingFace(String fixture, String mode, int beams, int batchSize) throws Exception {
         Path root = Fixtures.path(fixture);
         Path inputs = root.resolve("inputs.safetensors");
         if (mode.startsWith("noprompt")) {                             // the pixels alone
@@ -48,7 +50,8 @@ class GenerateCommandTest {
         StringWriter err = new StringWriter();
         int status = QFormerCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "generate",
                 "--model", root.resolve("model").toString(), "--inputs", inputs.toString(), "--max-new-tokens", "8",
-                "--num-beams", String.valueOf(beams), "--out", out.toString());
+                "--num-beams", String.valueOf(beams), "--batch-size", String.valueOf(batchSize), "--out",
+                out.toString());
         assertEquals(0, status, err.toString());
         try (var ours = SafetensorsFile.open(out); var ref = SafetensorsFile.open(root.resolve("reference.safetensors"))) {
             INDArray expected = ref.load("generate_" + mode + "_sequences");

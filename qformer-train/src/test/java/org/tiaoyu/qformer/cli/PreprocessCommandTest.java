@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,6 +52,36 @@ class PreprocessCommandTest {
                 INDArray row = actual.get(NDArrayIndex.interval(i, i + 1));
                 double diff = row.sub(ref.load(keys.get(i))).amaxNumber().doubleValue();
                 assertEquals(0.0, diff, 1e-6, keys.get(i));
+            }
+        }
+    }
+
+    /**
+     * More images than one batch (16) are written batch by batch; the write sweeps the temporary file a killed run
+     * left, and the replaced output keeps its permissions.
+     */
+    @Test
+    void writesManyImagesBatchByBatchAndLeavesNothingBehind() throws IOException {
+        Path out = Files.writeString(dir.resolve("pixels.safetensors"), "old");
+        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-r-----"));
+        Files.writeString(dir.resolve(".pixels.safetensors.2147483646-7f.tmp"), "half");   // its process is gone
+        List<String> args = new ArrayList<>(List.of("preprocess", "--size", "32", "--out", out.toString()));
+        List<String> two = List.of(E2E.resolve("images/gray_257x129.png").toString(),
+                E2E.resolve("images/rgba_200x300.png").toString());
+        for (int i = 0; i < 20; i++) {
+            args.add(two.get(i % 2));
+        }
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(err, args.toArray(String[]::new)), err.toString());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(out), files.toList());
+        }
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(out)));
+        try (var ours = SafetensorsFile.open(out)) {
+            INDArray all = ours.load("pixel_values");
+            assertArrayEquals(new long[] {20, 3, 32, 32}, all.shape());
+            for (int i = 2; i < 20; i++) {
+                assertEquals(all.slice(i % 2), all.slice(i), "image " + i);
             }
         }
     }

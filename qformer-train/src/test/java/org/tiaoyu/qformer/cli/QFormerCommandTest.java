@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.config.ModelConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -186,11 +187,24 @@ class QFormerCommandTest {
 
     @Test
     void errorsAreInternalErrorsToo() {
-        assertOneErrorLine(run("fail", "oom"), ExitStatus.INTERNAL_ERROR,
-                hinted("internal error: java.lang.OutOfMemoryError: Java heap space"));
-        Result r = run("--debug", "fail", "oom");
+        assertOneErrorLine(run("fail", "error"), ExitStatus.INTERNAL_ERROR,
+                hinted("internal error: java.lang.StackOverflowError"));
+        Result r = run("--debug", "fail", "error");
         assertEquals(ExitStatus.INTERNAL_ERROR, r.status());
         assertTrue(r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void runningOutOfMemoryIsBadInputThatNamesTheLimits() {
+        for (String kind : List.of("oom", "wrapped-oom")) {
+            Result r = run("fail", kind);
+            assertEquals(ExitStatus.BAD_INPUT, r.status(), r.err());
+            List<String> lines = r.errLines();
+            assertEquals(1, lines.size(), r.err());
+            assertTrue(lines.get(0).startsWith("error: out of memory (Java heap space): the limits are -Xmx "),
+                    lines.get(0));
+            assertTrue(lines.get(0).contains("-Dorg.bytedeco.javacpp.maxphysicalbytes"), lines.get(0));
+        }
     }
 
     // --- output files ------------------------------------------------------------------------------------------
@@ -247,7 +261,10 @@ class QFormerCommandTest {
                         throw new IllegalArgumentException("num_query_tokens must be positive, got 0");
                 case "bug" -> throw new IllegalStateException("tensor arena closed twice");
                 case "oom" -> throw new OutOfMemoryError("Java heap space");
-                case "half-written" -> AtomicOutput.write(dir.resolve("out.safetensors"), temp -> {
+                case "wrapped-oom" -> throw new java.util.concurrent.CompletionException(
+                        new OutOfMemoryError("Java heap space"));
+                case "error" -> throw new StackOverflowError();
+                case "half-written" -> AtomicFile.write(dir.resolve("out.safetensors"), temp -> {
                     Files.writeString(temp, "partial");
                     throw new BadInputException("/data/in.safetensors: tensor pixel_values has shape [2, 3]"
                             + " but the model needs [2, 3, 32, 32]");

@@ -66,8 +66,14 @@ public final class Arena implements AutoCloseable {
         if (Grad.isEnabled()) {
             throw new IllegalStateException("Arena.stage is for inference: the graph would point into a rewound arena");
         }
+        MemoryWorkspace enclosing = Nd4j.getMemoryManager().getCurrentWorkspace();
         try (var arena = open(name)) {
-            return Tensor.constant(stage.get().data().leverage());
+            INDArray result = stage.get().data();
+            // Not INDArray.leverage(): ND4J M2.1 copies through a buffer of the default type (float), which turns a
+            // double result into float and drops half its bytes.
+            try (MemoryWorkspace into = enclosing != null ? enclosing.notifyScopeBorrowed() : outside()) {
+                return Tensor.constant(result.dup('c'));
+            }
         }
     }
 

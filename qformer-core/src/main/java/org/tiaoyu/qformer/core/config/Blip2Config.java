@@ -93,6 +93,17 @@ public record Blip2Config(
                 imageTextHiddenSize, List.of("Blip2ForImageTextRetrieval"), qformer.initializerRange(), 1.0);
     }
 
+    /** HF's class for captioning and VQA checkpoints. */
+    public static final String CONDITIONAL_GENERATION = "Blip2ForConditionalGeneration";
+
+    /** HF's class for image-text matching and retrieval checkpoints. */
+    public static final String IMAGE_TEXT_RETRIEVAL = "Blip2ForImageTextRetrieval";
+
+    /** Whether {@code architectures} names {@code hfClass} as the class the checkpoint was saved from. */
+    public boolean savedAs(String hfClass) {
+        return architectures.contains(hfClass);
+    }
+
     /**
      * Reads the {@code config.json} of a BLIP-2 model directory.
      *

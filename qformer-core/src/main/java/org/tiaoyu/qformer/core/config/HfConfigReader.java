@@ -39,9 +39,23 @@ final class HfConfigReader {
 
     private HfConfigReader() {}
 
-    /** The config file of a model directory; a path that is not a directory is taken as the file itself. */
+    /**
+     * The config file of a model directory; a {@code .json} file is taken as the config itself.
+     *
+     * @throws BadInputException when the path does not exist, or is a file of another kind (a checkpoint, an image)
+     */
     static Path configFile(Path modelDir) {
-        return Files.isDirectory(modelDir) ? modelDir.resolve("config.json") : modelDir;
+        if (Files.isDirectory(modelDir)) {
+            return modelDir.resolve("config.json");
+        }
+        if (!Files.exists(modelDir)) {
+            throw new BadInputException(modelDir + ": no such model directory");
+        }
+        if (!modelDir.getFileName().toString().endsWith(".json")) {
+            throw new BadInputException(modelDir + ": not a directory (a model directory holds config.json and the "
+                    + "weights)");
+        }
+        return modelDir;
     }
 
     static ModelConfig read(Path modelDir) {

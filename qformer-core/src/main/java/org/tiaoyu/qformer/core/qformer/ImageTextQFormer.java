@@ -69,6 +69,11 @@ public final class ImageTextQFormer extends Module {
      */
     public static ImageTextQFormer load(Path modelDir) {
         Blip2Config config = Blip2Config.read(modelDir);
+        if (config.savedAs(Blip2Config.CONDITIONAL_GENERATION) && !config.savedAs(Blip2Config.IMAGE_TEXT_RETRIEVAL)) {
+            throw new BadInputException(modelDir + ": a " + Blip2Config.CONDITIONAL_GENERATION + " model, which "
+                    + "captions and answers (qformer caption, vqa, generate), not an image-text matching one ("
+                    + Blip2Config.IMAGE_TEXT_RETRIEVAL + " or a stage-1 checkpoint)");
+        }
         ImageTextQFormer model = new ImageTextQFormer(config, DataType.FLOAT);
         model.initialize(new Rng(0));
         try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {

@@ -203,7 +203,15 @@ class HfConfigReaderTest {
     void missingDirectory() {
         Path missing = dir.resolve("no-such-model");
         BadInputException e = assertThrows(BadInputException.class, () -> ModelConfig.read(missing));
-        assertEquals(missing + ": no such file", e.getMessage());
+        assertEquals(missing + ": no such model directory", e.getMessage());
+    }
+
+    @Test
+    void aFileThatIsNotJsonIsNotADirectory() throws IOException {
+        Path weights = Files.writeString(dir.resolve("model.safetensors"), "weights");
+        BadInputException e = assertThrows(BadInputException.class, () -> ModelConfig.read(weights));
+        assertEquals(weights + ": not a directory (a model directory holds config.json and the weights)",
+                e.getMessage());
     }
 
     @Test

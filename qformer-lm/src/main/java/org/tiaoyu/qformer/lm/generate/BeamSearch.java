@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * HF's beam search ({@code _beam_search}, transformers 5), per batch row: each step the running beams' summed
@@ -37,12 +36,11 @@ final class BeamSearch {
         int beams = config.numBeams();
         int maxLength = config.maxLength(prefixLength);
         long eos = session.eosTokenId();
-        long pad = session.padTokenId();
-        long fill = pad > 0 ? pad : eos;              // HF: `pad_token_id or eos_token_id`; a pad of 0 counts as none
+        long fill = Generator.fillTokenId(config, eos, session.padTokenId());
         List<LogitsProcessor> processors = LogitsProcessor.forConfig(config, prefixLength, eos);
 
         // Every beam of a row starts from the same prompt, run once.
-        INDArray logits = Generator.repeatRows(session, session.prefill(), beams);
+        float[][] scores = Generator.prefill(session, beams, null);
 
         Row[] rows = new Row[batch];
         for (int b = 0; b < batch; b++) {
@@ -55,7 +53,6 @@ final class BeamSearch {
         }
         int length = prefixLength;
         while (true) {
-            float[][] scores = logits.toFloatMatrix();
             boolean allCandidatesStop = true;
             long[] cacheRows = new long[batch * beams];
             long[] nextTokens = new long[batch * beams];
@@ -101,8 +98,7 @@ final class BeamSearch {
             if (!improvement || (allFull && config.earlyStopping() == EarlyStopping.TRUE) || allCandidatesStop) {
                 break;
             }
-            session.select(cacheRows);
-            logits = session.step(nextTokens);
+            Generator.step(session, cacheRows, nextTokens, scores, null);
         }
         return output(rows, config.numReturnSequences(), prefixLength);
     }
@@ -110,14 +106,14 @@ final class BeamSearch {
     /** A continuation: beam {@code beam} extended by {@code token}, with its summed log-probability. */
     private record Candidate(int beam, long token, double score) {}
 
-    /** The best 2·K continuations of a row's running beams, best first. */
+    /** The best 2·K continuations of a row's running beams, best first; turns the rows' scores into log-probabilities. */
     private static List<Candidate> topCandidates(Row row, float[][] scores, int b, int beams,
             List<LogitsProcessor> processors, int length) {
         int keep = 2 * beams;
         List<Candidate> best = new ArrayList<>(keep + 1);
         for (int k = 0; k < beams; k++) {
             Hypothesis h = row.running.get(k);
-            float[] logProbs = scores[b * beams + k].clone();
+            float[] logProbs = scores[b * beams + k];
             Sampling.logSoftmaxInPlace(logProbs);
             for (LogitsProcessor p : processors) {
                 p.process(h.tokens, length, logProbs);

@@ -5,6 +5,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * A language model primed with its prompts and holding its KV cache: what every decoding strategy drives. Rows are
  * the batch's sequences; beam search widens and reorders them with {@link #select}.
+ *
+ * <p>Memory contract ({@link Generator}): {@link #prefill} runs in the caller's arena, which stays open for the
+ * whole generation; {@link #select} runs outside every arena; {@link #step} runs in an arena rewound at every step,
+ * so whatever a step must hand on to the next (a grown mask) it copies out with
+ * {@link org.tiaoyu.qformer.core.autograd.Arena#keep}. {@link org.tiaoyu.qformer.core.nn.KeyValueCache} keeps
+ * itself outside arenas.
  */
 public interface DecodingSession {
 
@@ -25,4 +31,17 @@ public interface DecodingSession {
 
     /** The token finished rows are filled with, or -1 when the model has none. */
     long padTokenId();
+
+    /**
+     * Refuses to add {@code newTokens} tokens to the longest row when the model's positions cannot hold them.
+     *
+     * @throws org.tiaoyu.qformer.core.BadInputException naming the prompt length, the request and the limit
+     */
+    void requireRoom(int newTokens);
+
+    /** The width of the logits. */
+    int vocabSize();
+
+    /** About how many bytes the cache holds for {@code rows} rows of {@code length} tokens (to check memory first). */
+    long cacheBytes(long rows, int length);
 }

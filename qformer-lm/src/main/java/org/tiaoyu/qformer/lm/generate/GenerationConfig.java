@@ -28,10 +28,12 @@ import org.tiaoyu.qformer.core.BadInputException;
  * @param repetitionPenalty  logits of tokens already in the sequence are divided (positive) or multiplied
  *                           (negative) by it (1: off)
  * @param seed               sampling's random seed (the same seed gives the same samples)
+ * @param outputLogits       greedy and sampling: keep every step's raw logits in the output (HF's
+ *                           {@code output_logits}); off by default, as they take [rows, V] floats a step
  */
 public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens, int minLength, int numBeams,
         double lengthPenalty, EarlyStopping earlyStopping, int numReturnSequences, boolean doSample, double temperature,
-        int topK, double topP, double repetitionPenalty, long seed) {
+        int topK, double topP, double repetitionPenalty, long seed, boolean outputLogits) {
 
     public GenerationConfig {
         if (maxNewTokens < 1 && maxNewTokens != -1) {
@@ -40,8 +42,14 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         if (maxLength < 1) {
             throw new IllegalArgumentException("max_length must be positive, got " + maxLength);
         }
-        if (minNewTokens < 0 || minLength < 0) {
-            throw new IllegalArgumentException("min_new_tokens and min_length must not be negative");
+        if (minNewTokens < 0) {
+            throw new IllegalArgumentException("min_new_tokens must not be negative, got " + minNewTokens);
+        }
+        if (minLength < 0) {
+            throw new IllegalArgumentException("min_length must not be negative, got " + minLength);
+        }
+        if (!Double.isFinite(lengthPenalty)) {
+            throw new IllegalArgumentException("length_penalty must be a finite number, got " + lengthPenalty);
         }
         if (numBeams < 1) {
             throw new IllegalArgumentException("num_beams must be positive, got " + numBeams);
@@ -62,7 +70,7 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
                     + "num_beams 1 with sampling, or beam search without");
         }
         if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+            throw new IllegalArgumentException("temperature must be a positive finite number, got " + temperature);
         }
         if (topK < 0) {
             throw new IllegalArgumentException("top_k must not be negative, got " + topK);
@@ -71,7 +79,8 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
             throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
         }
         if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
-            throw new IllegalArgumentException("repetition_penalty must be positive, got " + repetitionPenalty);
+            throw new IllegalArgumentException("repetition_penalty must be a positive finite number, got "
+                    + repetitionPenalty);
         }
         if (earlyStopping == null) {
             throw new IllegalArgumentException("early_stopping must not be null");
@@ -89,10 +98,12 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
 
     /** A builder starting from these settings. */
     public Builder toBuilder() {
-        return new Builder().maxNewTokens(maxNewTokens).maxLength(maxLength).minNewTokens(minNewTokens)
+        Builder b = new Builder();
+        b.maxNewTokens = maxNewTokens;
+        return b.maxLength(maxLength).minNewTokens(minNewTokens)
                 .minLength(minLength).numBeams(numBeams).lengthPenalty(lengthPenalty).earlyStopping(earlyStopping)
                 .numReturnSequences(numReturnSequences).doSample(doSample).temperature(temperature).topK(topK)
-                .topP(topP).repetitionPenalty(repetitionPenalty).seed(seed);
+                .topP(topP).repetitionPenalty(repetitionPenalty).seed(seed).outputLogits(outputLogits);
     }
 
     /** The longest a sequence may get, given its prefix length. */
@@ -155,6 +166,9 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
             if (json.hasNonNull("repetition_penalty")) {
                 b.repetitionPenalty(numberField(file, json, "repetition_penalty"));
             }
+            if (json.hasNonNull("output_logits")) {
+                b.outputLogits(json.get("output_logits").asBoolean());
+            }
             if (json.hasNonNull("do_sample")) {
                 b.doSample(json.get("do_sample").asBoolean());
             }
@@ -204,11 +218,22 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         private double topP = 1.0;
         private double repetitionPenalty = 1.0;
         private long seed;
+        private boolean outputLogits;
 
         private Builder() {}
 
+        /** At most {@code v} new tokens (at least 1); wins over {@link #maxLength}. */
         public Builder maxNewTokens(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("max_new_tokens must be at least 1, got " + v);
+            }
             maxNewTokens = v;
+            return this;
+        }
+
+        /** Drops {@code max_new_tokens}, so that {@link #maxLength} bounds the sequences. */
+        public Builder useMaxLength() {
+            maxNewTokens = -1;
             return this;
         }
 
@@ -277,9 +302,15 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
             return this;
         }
 
+        public Builder outputLogits(boolean v) {
+            outputLogits = v;
+            return this;
+        }
+
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, maxLength, minNewTokens, minLength, numBeams, lengthPenalty,
-                    earlyStopping, numReturnSequences, doSample, temperature, topK, topP, repetitionPenalty, seed);
+                    earlyStopping, numReturnSequences, doSample, temperature, topK, topP, repetitionPenalty, seed,
+                    outputLogits);
         }
     }
 }

@@ -6,6 +6,8 @@ import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.lm.generate.DecodingSession;
@@ -22,6 +24,8 @@ public final class OptDecodingSession implements DecodingSession {
     private Tensor promptEmbeds;
     private INDArray mask;
     private final List<KeyValueCache> caches;
+    private final int promptElementBytes;
+    private final long[][] promptMaskRows;
 
     /**
      * @param promptIds    [B, T] the prompt's ids (the sequences start with them; image-token ids included)
@@ -39,7 +43,9 @@ public final class OptDecodingSession implements DecodingSession {
         this.prefix = promptIds.castTo(DataType.INT64).toLongMatrix();
         this.promptEmbeds = promptEmbeds;
         this.mask = promptMask.castTo(DataType.INT64);
+        this.promptMaskRows = mask.toLongMatrix();
         this.caches = Stream.generate(KeyValueCache::new).limit(lm.model.decoder.layers.size()).toList();
+        this.promptElementBytes = promptEmbeds.dataType().width();
     }
 
     @Override
@@ -56,7 +62,7 @@ public final class OptDecodingSession implements DecodingSession {
 
     @Override
     public INDArray step(long[] tokens) {
-        mask = Nd4j.concat(1, mask, Nd4j.ones(DataType.INT64, tokens.length, 1));
+        mask = Arena.keep(Nd4j.concat(1, mask, Nd4j.ones(DataType.INT64, tokens.length, 1)));  // outlives the step
         Tensor embeds = lm.embed(Nd4j.createFromArray(tokens).reshape(tokens.length, 1));
         return lastLogits(lm.model.decoder.forward(embeds, mask, caches));
     }
@@ -76,6 +82,37 @@ public final class OptDecodingSession implements DecodingSession {
     @Override
     public long padTokenId() {
         return lm.config.padTokenId();
+    }
+
+    /** Positions count a row's real tokens ({@link OptDecoder#positions}); the table has max_position_embeddings. */
+    @Override
+    public void requireRoom(int newTokens) {
+        long longest = 0;
+        for (long[] row : promptMaskRows) {
+            longest = Math.max(longest, Arrays.stream(row).sum());
+        }
+        int limit = lm.config.maxPositionEmbeddings();
+        if (longest > limit) {
+            throw new BadInputException("the prompt has " + longest + " tokens, more than the " + limit
+                    + " positions the model has (max_position_embeddings)");
+        }
+        if (longest + newTokens > limit) {
+            throw new BadInputException("the prompt has " + longest + " tokens and generation may add " + newTokens
+                    + ", " + (longest + newTokens) + " in all, more than the " + limit + " positions the model has "
+                    + "(max_position_embeddings); at most " + (limit - longest) + " new tokens fit");
+        }
+    }
+
+    @Override
+    public int vocabSize() {
+        return lm.config.vocabSize();
+    }
+
+    /** Keys and values of every layer, hidden_size wide each. */
+    @Override
+    public long cacheBytes(long rows, int length) {
+        long perToken = 2L * lm.config.numHiddenLayers() * lm.config.hiddenSize() * promptElementBytes;
+        return rows * length * perToken;
     }
 
     private INDArray lastLogits(OptDecoder.Output out) {

@@ -19,6 +19,7 @@ public final class T5DecodingSession implements DecodingSession {
     private final INDArray encoderMask;
     private T5Stack.DecoderCache cache;
     private int position;
+    private final int elementBytes;
 
     /**
      * @param inputsEmbeds  [B, S, D] the encoder input, image features in place
@@ -31,6 +32,7 @@ public final class T5DecodingSession implements DecodingSession {
         }
         this.lm = lm;
         this.inputsEmbeds = inputsEmbeds;
+        this.elementBytes = inputsEmbeds.dataType().width();
         this.encoderMask = attentionMask;
         this.prefix = new long[(int) inputsEmbeds.size(0)][];
         Arrays.setAll(prefix, i -> new long[] {lm.config.decoderStartTokenId()});
@@ -72,5 +74,23 @@ public final class T5DecodingSession implements DecodingSession {
     @Override
     public long padTokenId() {
         return lm.config.padTokenId();
+    }
+
+    /** T5's positions are relative buckets: any length fits. */
+    @Override
+    public void requireRoom(int newTokens) {
+    }
+
+    @Override
+    public int vocabSize() {
+        return lm.config.vocabSize();
+    }
+
+    /** The decoder's self-attention keys and values per token, and its cross-attention ones per encoder position. */
+    @Override
+    public long cacheBytes(long rows, int length) {
+        long inner = (long) lm.config.numHeads() * lm.config.dKv();
+        long perPosition = 2L * lm.config.numDecoderLayers() * inner * elementBytes;
+        return rows * (length + encoderMask.size(1)) * perPosition;
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -77,9 +78,11 @@ public final class HfTokenizer implements AutoCloseable {
         try {
             json = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new BadInputException("tokenizer file " + file + " not found");
+            throw new BadInputException(file + ": not found (a model directory with text holds its tokenizer.json)");
+        } catch (MalformedInputException e) {
+            throw new BadInputException(file + ": not a valid tokenizer file (not UTF-8 text)", e);
         } catch (IOException e) {
-            throw new BadInputException("cannot read tokenizer file " + file + ": " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
         }
         JsonNode root = readJson(file, json);
         Map<String, Long> vocab = vocabulary(file, root);
@@ -256,7 +259,7 @@ public final class HfTokenizer implements AutoCloseable {
             throw new IllegalStateException("DJL's tokenizers library does not load on this platform (its jar bundles "
                     + "Linux x86-64 and aarch64 builds): " + oneLine(e), e);
         } catch (RuntimeException e) {
-            throw new BadInputException("tokenizer file " + file + " is not a tokenizer: " + oneLine(e), e);
+            throw new BadInputException(file + ": not a valid tokenizer file (" + oneLine(e) + ")", e);
         }
     }
 
@@ -278,7 +281,7 @@ public final class HfTokenizer implements AutoCloseable {
                 vocab.put(modelVocab.get(id).path(0).asText(), (long) id);
             }
         } else {
-            throw new BadInputException("tokenizer file " + file + " has no model.vocab");
+            throw new BadInputException(file + ": not a valid tokenizer file (it has no model.vocab)");
         }
         for (JsonNode added : root.path("added_tokens")) {
             vocab.put(added.path("content").asText(), added.path("id").asLong());
@@ -304,8 +307,10 @@ public final class HfTokenizer implements AutoCloseable {
         }
         try {
             return readJson(file, Files.readString(file, StandardCharsets.UTF_8));
+        } catch (MalformedInputException e) {
+            throw new BadInputException(file + ": not UTF-8 text", e);
         } catch (IOException e) {
-            throw new BadInputException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
@@ -313,13 +318,13 @@ public final class HfTokenizer implements AutoCloseable {
         try {
             JsonNode root = JSON.readTree(text);
             if (root == null || !root.isObject()) {
-                throw new BadInputException(file + " is not a JSON object");
+                throw new BadInputException(file + ": not a JSON object");
             }
             return root;
         } catch (JacksonException e) {
             String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
             throw new BadInputException(
-                    file + " is not valid JSON: " + e.getOriginalMessage().replaceAll("\\s+", " ") + where, e);
+                    file + ": not valid JSON: " + e.getOriginalMessage().replaceAll("\\s+", " ") + where, e);
         }
     }
 

@@ -33,8 +33,12 @@ class DecodingStrategiesTest {
                 GenerationConfig.builder().maxNewTokens(4).build());
         assertArrayEquals(new long[] {0, 1, 1, 1, 1, 1}, out.sequences()[0]);
         assertArrayEquals(new long[] {0, 2, 3, PAD, PAD, PAD}, out.sequences()[1]);   // EOS, then pad
-        assertEquals(4, out.stepLogits().size());
+        assertEquals(0, out.stepLogits().size(), "step logits are kept only when asked for");
         assertEquals(null, out.sequencesScores());
+        GenerationOutput withLogits = Generator.generate(session(1, 2),
+                GenerationConfig.builder().maxNewTokens(4).outputLogits(true).build());
+        assertArrayEquals(out.sequences(), withLogits.sequences());
+        assertEquals(4, withLogits.stepLogits().size());
     }
 
     @Test

@@ -26,7 +26,7 @@ import org.tiaoyu.qformer.lm.t5.T5ForConditionalGeneration;
  */
 class GenerationParityTest {
 
-    private static final GenerationConfig GREEDY = GenerationConfig.builder().maxNewTokens(8).build();
+    private static final GenerationConfig GREEDY = GenerationConfig.builder().maxNewTokens(8).outputLogits(true).build();
     private static final GenerationConfig BEAM3 = GenerationConfig.builder().maxNewTokens(8).numBeams(3).build();
 
     @Test

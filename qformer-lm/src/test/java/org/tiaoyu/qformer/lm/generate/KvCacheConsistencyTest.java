@@ -39,7 +39,7 @@ class KvCacheConsistencyTest {
         INDArray ids = Nd4j.createFromArray(new long[][] {{1, 1, 2, 7, 9}, {2, 3, 4, 5, 6}});
         INDArray mask = Nd4j.createFromArray(new long[][] {{0, 0, 1, 1, 1}, {1, 1, 1, 1, 1}});
         GenerationOutput out = Generator.generate(lm.startDecoding(ids, lm.embed(ids), mask),
-                GenerationConfig.builder().maxNewTokens(NEW_TOKENS).build());
+                GenerationConfig.builder().maxNewTokens(NEW_TOKENS).outputLogits(true).build());
         long[][] sequences = out.sequences();
         for (int step : new int[] {0, 1, 60, 70, 130, NEW_TOKENS - 1}) {
             int length = 5 + step;
@@ -62,7 +62,7 @@ class KvCacheConsistencyTest {
         INDArray ids = Nd4j.createFromArray(new long[][] {{5, 6, 7, 1}, {8, 9, 1, 0}});
         INDArray mask = Nd4j.createFromArray(new long[][] {{1, 1, 1, 1}, {1, 1, 1, 0}});
         GenerationOutput out = Generator.generate(lm.startDecoding(lm.embed(ids), mask),
-                GenerationConfig.builder().maxNewTokens(NEW_TOKENS).build());
+                GenerationConfig.builder().maxNewTokens(NEW_TOKENS).outputLogits(true).build());
         long[][] sequences = out.sequences();
         for (int step : new int[] {0, 1, 60, 70, 130, NEW_TOKENS - 1}) {
             int length = 1 + step;

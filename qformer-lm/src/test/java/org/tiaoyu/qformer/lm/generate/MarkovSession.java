@@ -60,6 +60,21 @@ final class MarkovSession implements DecodingSession {
         return pad;
     }
 
+    @Override
+    public void requireRoom(int newTokens) {
+        // no positions: any length fits
+    }
+
+    @Override
+    public int vocabSize() {
+        return table.length;
+    }
+
+    @Override
+    public long cacheBytes(long rows, int length) {
+        return rows * Long.BYTES;                   // the last token of each row
+    }
+
     /** The log-probability of {@code tokens} following {@code start} under the table. */
     double logProbability(long start, long[] tokens) {
         double sum = 0;

@@ -41,7 +41,20 @@ class TokenizerLoadTest {
                 "{\"version\": \"1.0\", \"model\": {\"type\": \"Nonsense\", \"vocab\": {\"a\": 0}}}");
         BadInputException e = assertThrows(BadInputException.class, () -> HfTokenizer.load(dir));
         assertOneLineNaming(file, e);
-        assertTrue(e.getMessage().contains("is not a tokenizer"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(file + ": not a valid tokenizer file ("), e.getMessage());
+    }
+
+    @Test
+    void garbageAndJsonWithoutAVocabularyAreNotTokenizerFiles() throws IOException {
+        Path file = dir.resolve("tokenizer.json");
+        byte[] garbage = new byte[3000];
+        new java.util.Random(3).nextBytes(garbage);
+        Files.write(file, garbage);
+        assertEquals(file + ": not a valid tokenizer file (not UTF-8 text)",
+                assertThrows(BadInputException.class, () -> HfTokenizer.load(dir)).getMessage());
+        Files.writeString(file, "{\"garbage\": true}");
+        assertEquals(file + ": not a valid tokenizer file (it has no model.vocab)",
+                assertThrows(BadInputException.class, () -> HfTokenizer.load(dir)).getMessage());
     }
 
     @Test

@@ -7,18 +7,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.DType;
 
 /**
@@ -103,26 +99,11 @@ final class FeatureIndex {
         ObjectNode skippedNodes = root.putObject("skipped");
         skipped.forEach(skippedNodes::put);
         Path file = dir.resolve(FILE_NAME);
-        Path temp = dir.resolve("." + FILE_NAME + "." + UUID.randomUUID() + ".tmp");
         try {
             byte[] bytes = JSON.writeValueAsBytes(root);
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE)) {
-                ByteBuffer buffer = ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
-                }
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.write(file, temp -> Files.write(temp, bytes));
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write the feature-cache index", e);
-        } finally {
-            try {
-                Files.deleteIfExists(temp); // gone already after a successful move
-            } catch (IOException e) {
-                // Best effort: the write itself has already succeeded or thrown.
-            }
         }
     }
 }

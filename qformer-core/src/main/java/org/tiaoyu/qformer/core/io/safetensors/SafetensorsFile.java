@@ -176,6 +176,46 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
+     * Loads rows {@code [from, to)} of a tensor's first dimension into a new array, converting as
+     * {@link #load(String, DataType)} does: a batch of a large input without reading the rest of it.
+     *
+     * @return a new C-order array of shape [to − from, ...], outside any ND4J workspace
+     * @throws SafetensorsException if there is no such tensor
+     * @throws IllegalArgumentException if the tensor is 0-d or the rows are out of range
+     */
+    @SuppressWarnings("try") // the workspace scope is only entered and left
+    public INDArray loadRows(String name, DataType target, long from, long to) {
+        TensorInfo t = info(name);
+        DType.of(target);
+        long[] shape = t.shape().clone();
+        if (shape.length == 0 || from < 0 || to > shape[0] || from > to) {
+            throw new IllegalArgumentException(path + ": rows [" + from + ", " + to + ") of tensor " + quote(name)
+                    + " with shape " + Arrays.toString(shape));
+        }
+        long rowElements = shape[0] == 0 ? 0 : t.byteSize() / t.dtype().byteSize() / shape[0];
+        shape[0] = to - from;
+        INDArray array;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            array = Nd4j.createUninitialized(target, shape, 'c');
+        }
+        long first = from * rowElements;
+        long end = to * rowElements;
+        long pieceStart = 0;
+        int size = t.dtype().byteSize();
+        for (ByteBuffer piece : pieces(name)) {
+            long pieceEnd = pieceStart + piece.remaining() / size;
+            long a = Math.max(first, pieceStart);
+            long b = Math.min(end, pieceEnd);
+            if (a < b) {
+                ByteBuffer part = piece.slice((int) ((a - pieceStart) * size), (int) ((b - a) * size));
+                ArrayBytes.copy(part, t.dtype(), array, a - first);
+            }
+            pieceStart = pieceEnd;
+        }
+        return array;
+    }
+
+    /**
      * Loads a tensor in its stored type ({@code F16} as {@code FLOAT16}, alias {@code HALF}; {@code U8} as
      * {@code UINT8}, alias {@code UBYTE}; {@code BOOL} as {@code BOOL}; see {@link DType#nd4j()}).
      *

@@ -245,6 +245,25 @@ class SafetensorsFileTest {
         }
     }
 
+    /** Rows of the first dimension, across the pieces of a split mapping, converted like a whole load. */
+    @Test
+    void loadsARangeOfRows() {
+        INDArray big = Nd4j.arange(0, 24).castTo(DataType.FLOAT).reshape(6, 2, 2);   // 96 bytes: five 20-byte pieces
+        Path path = dir.resolve("rows.safetensors");
+        SafetensorsWriter.write(path, Map.of("big", big));
+        try (SafetensorsFile file = SafetensorsFile.open(path, 20)) {
+            for (int[] range : new int[][] {{0, 6}, {1, 4}, {5, 6}, {2, 2}}) {
+                INDArray rows = file.loadRows("big", DataType.DOUBLE, range[0], range[1]);
+                assertArrayEquals(new long[] {range[1] - range[0], 2, 2}, rows.shape());
+                for (int r = range[0]; r < range[1]; r++) {
+                    assertEquals(big.slice(r).castTo(DataType.DOUBLE), rows.slice(r - range[0]));
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> file.loadRows("big", DataType.FLOAT, 4, 7));
+            assertThrows(IllegalArgumentException.class, () -> file.loadRows("big", DataType.FLOAT, 3, 2));
+        }
+    }
+
     @Test
     void acceptsAnyJsonOrderAndTrailingWhitespace() {
         Path path = Crafted.file(dir.resolve("order.safetensors"),

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.core.Fixtures;
 
 class SafetensorsWriterTest {
@@ -147,13 +149,49 @@ class SafetensorsWriterTest {
 
     @Test
     void reportsAnUnwritableTarget() {
-        Path missingDir = dir.resolve("no/such/dir/t.safetensors");
-        SafetensorsException e = assertThrows(SafetensorsException.class,
-                () -> SafetensorsWriter.write(missingDir, Map.of("x", Nd4j.createFromArray(1f))));
-        assertTrue(e.getMessage().startsWith(missingDir + ": cannot write"), e.getMessage());
-        SafetensorsException onDir = assertThrows(SafetensorsException.class,
+        Path missingDir = dir.resolve("no/such/dir");
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> SafetensorsWriter.write(missingDir.resolve("t.safetensors"), Map.of("x", Nd4j.createFromArray(1f))));
+        assertEquals(missingDir + ": output directory does not exist", e.getMessage());
+        BadInputException onDir = assertThrows(BadInputException.class,
                 () -> SafetensorsWriter.write(dir, Map.of("x", Nd4j.createFromArray(1f))));
-        assertTrue(onDir.getMessage().startsWith(dir + ": cannot write"), onDir.getMessage());
+        assertEquals(dir + ": is a directory", onDir.getMessage());
+    }
+
+    @Test
+    void writesALargeTensorBatchByBatch() {
+        Path file = dir.resolve("rows.safetensors");
+        INDArray whole = Nd4j.arange(0, 30).castTo(DataType.FLOAT).reshape(5, 3, 2);
+        List<String> asked = new ArrayList<>();
+        SafetensorsWriter.writeRows(file, "pixel_values", DataType.FLOAT, new long[] {5, 3, 2}, Map.of("format", "pt"),
+                2, (from, to) -> {
+                    asked.add(from + "-" + to);
+                    return whole.get(NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all()).dup();
+                });
+        assertEquals(List.of("0-2", "2-4", "4-5"), asked);
+        try (SafetensorsFile read = SafetensorsFile.open(file)) {
+            assertEquals(Map.of("format", "pt"), read.metadata());
+            assertSameArray(whole, read.load("pixel_values"));
+        }
+    }
+
+    @Test
+    void aBatchThatFailsOrHasTheWrongShapeLeavesNoFile() throws IOException {
+        Path file = dir.resolve("rows.safetensors");
+        assertThrows(BadInputException.class, () -> SafetensorsWriter.writeRows(file, "x", DataType.FLOAT,
+                new long[] {4, 2}, Map.of(), 2, (from, to) -> {
+                    if (from > 0) {
+                        throw new BadInputException("image 3: not an image");
+                    }
+                    return Nd4j.create(DataType.FLOAT, 2, 2);
+                }));
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class, () -> SafetensorsWriter
+                .writeRows(file, "x", DataType.FLOAT, new long[] {4, 2}, Map.of(), 2,
+                        (from, to) -> Nd4j.create(DataType.FLOAT, 2, 3)));
+        assertTrue(shape.getMessage().contains("expected FLOAT [2, 2]"), shape.getMessage());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList());
+        }
     }
 
     @Test
