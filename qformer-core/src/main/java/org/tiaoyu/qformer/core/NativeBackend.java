@@ -15,7 +15,9 @@ import java.util.stream.Collectors;
  * only when the CPU has AVX-512, and the plain build otherwise. A choice already made with
  * {@code -Dorg.bytedeco.javacpp.platform.extension=…} (empty for the plain build) is left alone.
  *
- * <p>The command line and the tests call this first; research code should call it before its first use of ND4J.
+ * <p>The command line calls this first, and so do the library's entry classes ({@code Module}, {@code Tensor},
+ * {@code Arena}, {@code SafetensorsFile}) when they load; research code that calls ND4J itself before touching any
+ * of them should call it first.
  */
 public final class NativeBackend {
 

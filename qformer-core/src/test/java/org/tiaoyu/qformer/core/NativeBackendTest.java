@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.nn.Linear;
 
 class NativeBackendTest {
 
@@ -31,6 +37,33 @@ class NativeBackendTest {
         assertEquals(chosen, NativeBackend.configure(), "configure() keeps an existing choice");
         if (NativeBackend.FAST_EXTENSION.equals(chosen)) {
             assertTrue(NativeBackend.hasAvx512(NativeBackend.cpuFlags(Path.of("/proc/cpuinfo"))));
+        }
+    }
+
+    /**
+     * Research code that never calls {@link NativeBackend#configure} still gets the build its CPU runs: the library's
+     * classes configure it when they load. (Without that, a CPU without AVX-512 died of SIGILL in ND4J's first op.)
+     */
+    @Test
+    void usingTheLibraryFirstConfiguresTheBackend() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), FirstUse.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        String expected = NativeBackend.hasAvx512(NativeBackend.cpuFlags(Path.of("/proc/cpuinfo")))
+                ? System.getProperty(NativeBackend.EXTENSION_PROPERTY) : "";
+        assertTrue(out.contains("extension=[" + expected + "] sum=12.0"), out);
+    }
+
+    /** A program whose first use of ND4J is through a layer of the library. */
+    public static final class FirstUse {
+        public static void main(String[] args) {
+            Linear layer = new Linear(2, 3, false, DataType.FLOAT);
+            layer.weight.data().assign(2);
+            double sum = layer.forward(Tensor.constant(Nd4j.ones(DataType.FLOAT, 1, 2))).data().sumNumber()
+                    .doubleValue();
+            System.out.println("extension=[" + System.getProperty(NativeBackend.EXTENSION_PROPERTY) + "] sum=" + sum);
         }
     }
 }

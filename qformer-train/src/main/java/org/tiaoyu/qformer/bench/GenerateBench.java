@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Activation;
@@ -106,18 +107,21 @@ public final class GenerateBench {
                         vision.encode(Tensor.constant(pixels)).lastHiddenState()).lastHiddenState()); // [B, Q, E]
                 Tensor embeds = ImageTokens.scatter(embed(lm, ids), projected, ids, imageToken);  // [B, Q+P, E]
                 long t1 = System.nanoTime();
-                DecodingSession session = lm instanceof OptForCausalLm opt
+                try (DecodingSession session = lm instanceof OptForCausalLm opt
                         ? opt.startDecoding(ids, embeds, mask)
-                        : ((T5ForConditionalGeneration) lm).startDecoding(embeds, mask);
-                long[] next = argmax(session.prefill());
-                long t2 = System.nanoTime();
-                double[] stepMs = new double[newTokens - 1];
-                for (int i = 0; i < stepMs.length; i++) {
-                    long start = System.nanoTime();
-                    next = argmax(session.step(next));                 // never stops at EOS: exactly N tokens
-                    stepMs[i] = (System.nanoTime() - start) / 1e6;
+                        : ((T5ForConditionalGeneration) lm).startDecoding(embeds, mask)) {
+                    long[] next = argmax(session.prefill());
+                    long t2 = System.nanoTime();
+                    double[] stepMs = new double[newTokens - 1];
+                    for (int i = 0; i < stepMs.length; i++) {
+                        long start = System.nanoTime();
+                        try (var step = Arena.open("decode-step")) {      // as Generator runs a step
+                            next = argmax(session.step(next));         // never stops at EOS: exactly N tokens
+                        }
+                        stepMs[i] = (System.nanoTime() - start) / 1e6;
+                    }
+                    runs.add(new Run((t1 - t0) / 1e6, (t2 - t1) / 1e6, stepMs));
                 }
-                runs.add(new Run((t1 - t0) / 1e6, (t2 - t1) / 1e6, stepMs));
             }
         }, Map.of());
         List<Run> measured = runs.subList(warmup, runs.size());

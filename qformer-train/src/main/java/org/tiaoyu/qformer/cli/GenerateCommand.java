@@ -13,6 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.lm.ImageTokens;
@@ -92,8 +93,10 @@ final class GenerateCommand implements Callable<Integer> {
             for (long from = 0; from < images; from += batchSize) {
                 long to = Math.min(images, from + batchSize);
                 INDArrayIndex rows = NDArrayIndex.interval(from, to);
-                parts.add(generator.generate(in.rows("pixel_values", DataType.FLOAT, from, to),
-                        ids.get(rows, NDArrayIndex.all()), mask.get(rows, NDArrayIndex.all()), settings));
+                INDArray batch = in.rows("pixel_values", DataType.FLOAT, from, to);
+                parts.add(generator.generate(batch, ids.get(rows, NDArrayIndex.all()),
+                        mask.get(rows, NDArrayIndex.all()), settings));
+                Arena.release(batch);
                 progress.update(to, images, "");
             }
             progress.finish();

@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.lm.generate.GenerationConfig;
 import org.tiaoyu.qformer.lm.generate.GenerationOutput;
 import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
@@ -122,8 +124,13 @@ public final class Blip2Captioner implements AutoCloseable {
             System.arraycopy(text.inputIds()[i], 0, ids[i], q, text.length());
             System.arraycopy(text.attentionMask()[i], 0, mask[i], q, text.length());
         }
-        GenerationOutput out = model.generate(processor.process(images), Nd4j.createFromArray(ids),
-                Nd4j.createFromArray(mask), generation);
+        INDArray pixels = processor.process(images);
+        GenerationOutput out;
+        try {
+            out = model.generate(pixels, Nd4j.createFromArray(ids), Nd4j.createFromArray(mask), generation);
+        } finally {
+            Arena.release(pixels);                                       // now, not at the next GC
+        }
         List<String> texts = tokenizer.decodeBatch(out.sequences(), true);
         // OPT's sequences start with the prompt (HF's layout); T5's hold only what was generated.
         int promptLength = model.encoderDecoder() ? 0 : ids[0].length;

@@ -113,11 +113,13 @@ public final class Blip2Generator {
             Tensor projected = projection.forward(queries.forward(image).lastHiddenState());
             long imageToken = config.imageTokenIndex().getAsInt();
             INDArray ids = inputIds.castTo(DataType.INT64);
-            DecodingSession session = opt != null
+            try (DecodingSession session = opt != null
                     ? opt.startDecoding(ids, ImageTokens.scatter(opt.embed(ids), projected, ids, imageToken),
                             attentionMask)
-                    : t5.startDecoding(ImageTokens.scatter(t5.embed(ids), projected, ids, imageToken), attentionMask);
-            return Generator.generate(session, generation);
+                    : t5.startDecoding(ImageTokens.scatter(t5.embed(ids), projected, ids, imageToken),
+                            attentionMask)) {
+                return Generator.generate(session, generation);
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.memory.enums.ResetPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.NativeBackend;
 
 /**
  * Reuses the memory of a step's temporaries from one step to the next (an ND4J workspace). Every array an op makes
@@ -31,6 +32,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * of leaves (parameters) are allocated outside arenas automatically.
  */
 public final class Arena implements AutoCloseable {
+
+    static {
+        NativeBackend.configure(); // before ND4J loads: the right native build for this CPU (a wrong one crashes)
+    }
 
     private static final WorkspaceConfiguration CONFIG = WorkspaceConfiguration.builder()
             .initialSize(0)
@@ -73,6 +78,18 @@ public final class Arena implements AutoCloseable {
             // double result into float and drops half its bytes.
             try (MemoryWorkspace into = enclosing != null ? enclosing.notifyScopeBorrowed() : outside()) {
                 return Tensor.constant(result.dup('c'));
+            }
+        }
+    }
+
+    /**
+     * Frees arrays made outside every arena now: their native memory would otherwise wait for Java's garbage
+     * collector, which a heap with little garbage rarely runs. Arrays in an arena (or views, or null) are left alone.
+     */
+    public static void release(INDArray... arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && a.closeable()) {
+                a.close();
             }
         }
     }

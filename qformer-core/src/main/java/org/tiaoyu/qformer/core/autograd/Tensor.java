@@ -10,6 +10,7 @@ import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.NativeBackend;
 
 /**
  * An {@link INDArray} with a gradient and a link to the op that made it: the value type of the eager reverse-mode
@@ -23,6 +24,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * as backward passes through it.
  */
 public final class Tensor {
+
+    static {
+        NativeBackend.configure(); // before ND4J loads: the right native build for this CPU (a wrong one crashes)
+    }
 
     /** Receives the gradient of the loss with respect to an op's output and passes it on to the op's inputs. */
     @FunctionalInterface

@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.tiaoyu.qformer.core.NativeBackend;
 import org.tiaoyu.qformer.core.autograd.Rng;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 
@@ -14,6 +15,10 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
  * whole tree to training and gives its dropout layers their random source.
  */
 public abstract class Module {
+
+    static {
+        NativeBackend.configure(); // before ND4J loads: the right native build for this CPU (a wrong one crashes)
+    }
 
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();

@@ -41,6 +41,19 @@ class KeyValueCacheTest {
             assertSame(row(keys, rows[i]), row(slice(all.key().data().dup(), 0, 150), i));
         }
         assertSame(one, slice(all.value().data().dup(), 150, 151));
+
+        // Reorderings of the same width gather into the spare buffer, twice, so the buffers swap back and forth.
+        long[] again = {3, 0, 0, 2};
+        cache.select(again);
+        cache.select(new long[] {0, 1, 2, 3});
+        all = cache.append(new KeyValue(Tensor.constant(one), Tensor.constant(one)));
+        for (int i = 0; i < again.length; i++) {
+            assertSame(row(keys, rows[(int) again[i]]), row(slice(all.key().data().dup(), 0, 150), i));
+            assertSame(row(one, again[i]), row(slice(all.value().data().dup(), 150, 151), i));
+        }
+        assertEquals(152, cache.length());
+        cache.close();
+        assertEquals(0, cache.length());
     }
 
     /** Same shape and values. (Views of the cache's views are copied first: ND4J 1.0.0-M2.1 loses the shape of a

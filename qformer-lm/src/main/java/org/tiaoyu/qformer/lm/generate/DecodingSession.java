@@ -8,11 +8,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Memory contract ({@link Generator}): {@link #prefill} runs in the caller's arena, which stays open for the
  * whole generation; {@link #select} runs outside every arena; {@link #step} runs in an arena rewound at every step,
- * so whatever a step must hand on to the next (a grown mask) it copies out with
- * {@link org.tiaoyu.qformer.core.autograd.Arena#keep}. {@link org.tiaoyu.qformer.core.nn.KeyValueCache} keeps
- * itself outside arenas.
+ * so whatever a step hands on to the next (a grown mask) it keeps in Java arrays or outside arenas
+ * ({@link org.tiaoyu.qformer.core.nn.KeyValueCache} does). {@link #close} frees that memory at once.
  */
-public interface DecodingSession {
+public interface DecodingSession extends AutoCloseable {
 
     /** The ids every row's output sequence starts with, [rows][P] (OPT: the prompt; T5: the decoder start token). */
     long[][] prefix();
@@ -44,4 +43,8 @@ public interface DecodingSession {
 
     /** About how many bytes the cache holds for {@code rows} rows of {@code length} tokens (to check memory first). */
     long cacheBytes(long rows, int length);
+
+    /** Frees the cache; the session cannot decode afterwards. */
+    @Override
+    void close();
 }

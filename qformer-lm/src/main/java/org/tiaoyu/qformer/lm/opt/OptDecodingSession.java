@@ -7,7 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.BadInputException;
-import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.lm.generate.DecodingSession;
@@ -22,10 +21,10 @@ public final class OptDecodingSession implements DecodingSession {
     private final OptForCausalLm lm;
     private final long[][] prefix;
     private Tensor promptEmbeds;
-    private INDArray mask;
+    private final INDArray promptMask;
+    private long[][] mask;                        // [rows][tokens so far]: a Java array, so no step keeps ND4J memory
     private final List<KeyValueCache> caches;
     private final int promptElementBytes;
-    private final long[][] promptMaskRows;
 
     /**
      * @param promptIds    [B, T] the prompt's ids (the sequences start with them; image-token ids included)
@@ -42,8 +41,8 @@ public final class OptDecodingSession implements DecodingSession {
         this.lm = lm;
         this.prefix = promptIds.castTo(DataType.INT64).toLongMatrix();
         this.promptEmbeds = promptEmbeds;
-        this.mask = promptMask.castTo(DataType.INT64);
-        this.promptMaskRows = mask.toLongMatrix();
+        this.promptMask = promptMask.castTo(DataType.INT64);
+        this.mask = this.promptMask.toLongMatrix();
         this.caches = Stream.generate(KeyValueCache::new).limit(lm.model.decoder.layers.size()).toList();
         this.promptElementBytes = promptEmbeds.dataType().width();
     }
@@ -55,23 +54,32 @@ public final class OptDecodingSession implements DecodingSession {
 
     @Override
     public INDArray prefill() {
-        OptDecoder.Output out = lm.model.decoder.forward(promptEmbeds, mask, caches);
+        OptDecoder.Output out = lm.model.decoder.forward(promptEmbeds, promptMask, caches);
         promptEmbeds = null;
         return lastLogits(out);
     }
 
     @Override
     public INDArray step(long[] tokens) {
-        mask = Arena.keep(Nd4j.concat(1, mask, Nd4j.ones(DataType.INT64, tokens.length, 1)));  // outlives the step
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = Arrays.copyOf(mask[i], mask[i].length + 1);
+            mask[i][mask[i].length - 1] = 1;
+        }
         Tensor embeds = lm.embed(Nd4j.createFromArray(tokens).reshape(tokens.length, 1));
-        return lastLogits(lm.model.decoder.forward(embeds, mask, caches));
+        return lastLogits(lm.model.decoder.forward(embeds, Nd4j.createFromArray(mask), caches));
     }
 
     @Override
     public void select(long[] rows) {
         caches.forEach(cache -> cache.select(rows));
-        int[] pulled = Arrays.stream(rows).mapToInt(r -> (int) r).toArray();
-        mask = Nd4j.pullRows(mask, 1, pulled);
+        long[][] before = mask;
+        mask = Arrays.stream(rows).mapToObj(r -> before[(int) r].clone()).toArray(long[][]::new);
+    }
+
+    /** Frees the KV cache now rather than when Java's garbage collector gets to it. */
+    @Override
+    public void close() {
+        caches.forEach(KeyValueCache::close);
     }
 
     @Override
@@ -88,7 +96,7 @@ public final class OptDecodingSession implements DecodingSession {
     @Override
     public void requireRoom(int newTokens) {
         long longest = 0;
-        for (long[] row : promptMaskRows) {
+        for (long[] row : promptMask.toLongMatrix()) {
             longest = Math.max(longest, Arrays.stream(row).sum());
         }
         int limit = lm.config.maxPositionEmbeddings();

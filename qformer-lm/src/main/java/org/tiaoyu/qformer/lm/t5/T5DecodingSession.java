@@ -66,6 +66,14 @@ public final class T5DecodingSession implements DecodingSession {
         cache.select(rows);
     }
 
+    /** Frees the decoder's self-attention cache now rather than when Java's garbage collector gets to it. */
+    @Override
+    public void close() {
+        if (cache != null) {
+            cache.close();
+        }
+    }
+
     @Override
     public long eosTokenId() {
         return lm.config.eosTokenId();

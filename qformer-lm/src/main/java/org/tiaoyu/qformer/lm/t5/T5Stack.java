@@ -105,6 +105,11 @@ public final class T5Stack extends Module {
             this.origin = LongStream.range(0, encoderMask.size(0)).toArray();
         }
 
+        /** Frees the self-attention caches. */
+        public void close() {
+            self.forEach(KeyValueCache::close);
+        }
+
         /** Keeps the rows {@code rows} in that order (repeats allowed). */
         public void select(long[] rows) {
             self.forEach(cache -> cache.select(rows));

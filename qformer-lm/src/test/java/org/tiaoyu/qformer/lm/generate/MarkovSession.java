@@ -61,6 +61,11 @@ final class MarkovSession implements DecodingSession {
     }
 
     @Override
+    public void close() {
+        // nothing held outside Java arrays
+    }
+
+    @Override
     public void requireRoom(int newTokens) {
         // no positions: any length fits
     }

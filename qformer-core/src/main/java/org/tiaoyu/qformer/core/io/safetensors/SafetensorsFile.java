@@ -21,6 +21,7 @@ import org.tiaoyu.qformer.core.DenseArrays;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tiaoyu.qformer.core.NativeBackend;
 
 /**
  * A <a href="https://github.com/huggingface/safetensors#format">safetensors</a> file, opened for reading:
@@ -39,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * garbage collector releases them. Reading is thread-safe.
  */
 public final class SafetensorsFile implements AutoCloseable {
+
+    static {
+        NativeBackend.configure(); // before ND4J loads: the right native build for this CPU (a wrong one crashes)
+    }
 
     private static final Logger log = LoggerFactory.getLogger(SafetensorsFile.class);
 
