@@ -37,6 +37,8 @@ public final class Generator {
         requireMemory(session, config);
         try (var noGrad = Grad.off()) {
             return config.beamSearch() ? BeamSearch.run(session, config) : greedyOrSample(session, config);
+        } finally {
+            MemoryBudget.collectOccasionally();          // a caller's loop over batches is a loop over these calls
         }
     }
 
@@ -71,7 +73,8 @@ public final class Generator {
 
     /**
      * The prompt's next-token scores [rows · copies][V], each row repeated {@code copies} times in a row (HF's
-     * repeat_interleave, done in the session too); the raw logits are added to {@code kept} when it is not null.
+     * repeat_interleave, done in the session too), in this thread's reused array ({@link #SCORES}); the raw logits
+     * are added to {@code kept} when it is not null.
      */
     static float[][] prefill(DecodingSession session, int copies, List<INDArray> kept) {
         INDArray logits = session.prefill();
@@ -84,7 +87,31 @@ public final class Generator {
         if (kept != null) {
             kept.add(Arena.keep(logits));
         }
-        return logits.toFloatMatrix();
+        float[][] scores = SCORES.get();
+        if (scores == null || scores.length != logits.rows() || scores[0].length != logits.columns()) {
+            scores = new float[(int) logits.rows()][(int) logits.columns()];
+            SCORES.set(scores);
+        }
+        copy(logits, scores);
+        return scores;
+    }
+
+    /**
+     * The step scores [rows][V] of this thread's last call, reused by the next call of the same shape: a loop over
+     * batches then makes no garbage of the vocabulary's size either (such arrays, living a whole call, would be
+     * promoted to the old generation and wait there, with the native memory of their neighbours, for a full GC).
+     */
+    private static final ThreadLocal<float[][]> SCORES = new ThreadLocal<>();
+
+    private static void copy(INDArray logits, float[][] scores) {
+        if (logits.rows() != scores.length || logits.columns() != scores[0].length) {
+            throw new IllegalStateException("the session gave logits " + Arrays.toString(logits.shape()) + " for "
+                    + scores.length + " rows");
+        }
+        FloatBuffer values = logits.castTo(DataType.FLOAT).dup('c').data().asNioFloat();
+        for (float[] row : scores) {
+            values.get(row);
+        }
     }
 
     /**
@@ -102,14 +129,7 @@ public final class Generator {
             if (kept != null) {
                 kept.add(Arena.keep(logits));
             }
-            if (logits.rows() != scores.length || logits.columns() != scores[0].length) {
-                throw new IllegalStateException("the session gave logits " + Arrays.toString(logits.shape())
-                        + " for " + scores.length + " rows");
-            }
-            FloatBuffer values = logits.castTo(DataType.FLOAT).dup('c').data().asNioFloat();   // in the arena
-            for (float[] row : scores) {
-                values.get(row);
-            }
+            copy(logits, scores);                                                  // its copies: in the arena
         }
     }
 

@@ -27,6 +27,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.MemoryBudget;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.io.safetensors.DType;
 import org.tiaoyu.qformer.core.io.safetensors.HalfPrecision;
@@ -178,6 +179,7 @@ public final class FeatureCacheWriter {
                     }
                 }
                 done += batches.get(b).size();
+                MemoryBudget.collectOccasionally();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 progress.accept(new Progress(done, todo.size(), skipped, seconds > 0 ? done / seconds : 0));
             }
