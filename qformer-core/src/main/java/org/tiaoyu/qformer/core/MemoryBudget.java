@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.Pointer;
+import org.slf4j.LoggerFactory;
 
 /**
  * The memory this JVM may still take, by the two limits that bound it, so that work which cannot fit is refused
@@ -23,19 +24,18 @@ import org.bytedeco.javacpp.Pointer;
 public final class MemoryBudget {
 
     /** Seconds between {@link #collectOccasionally} collections: the property {@code qformer.gc.seconds}, 0 for never. */
-    private static final long COLLECT_EVERY_NANOS = (long) (Double.parseDouble(
-            System.getProperty("qformer.gc.seconds", "5")) * 1e9);
+    private static final long COLLECT_EVERY_NANOS = collectionIntervalOrDefault(System.getProperty("qformer.gc.seconds"));
     private static final AtomicLong LAST_COLLECTION = new AtomicLong(System.nanoTime());
 
     private MemoryBudget() {}
 
     /**
-     * Runs Java's garbage collector when the last run through here is more than 5 seconds ago (the property
+     * Runs Java's garbage collector when the last run through here is more than a second ago (the property
      * {@code qformer.gc.seconds}; 0 turns it off). ND4J frees the native memory of an array only when its Java handle
      * is collected, and a long loop over batches promotes many such handles to the old generation, where they wait
-     * for a full collection: {@code qformer generate} over 1,500 images grew to 735 MB that way, and stays at 361 MB
-     * with this called after every batch, for one collection of a small heap every few seconds (docs/performance.md
-     * "Memory"). Loops over batches call it once a batch.
+     * for a full collection: {@code qformer generate} over 1,500 images grew to 735 MB that way, and stays under
+     * 300 MB with this called after every batch, for one collection of a small heap a second, which costs nothing
+     * measurable (docs/performance.md "Memory"). Loops over batches call it once a batch.
      */
     public static void collectOccasionally() {
         long now = System.nanoTime();
@@ -43,6 +43,35 @@ public final class MemoryBudget {
         if (COLLECT_EVERY_NANOS > 0 && now - last > COLLECT_EVERY_NANOS && LAST_COLLECTION.compareAndSet(last, now)) {
             System.gc();
         }
+    }
+
+    private static final long DEFAULT_INTERVAL_NANOS = 1_000_000_000L;
+
+    /** {@link #collectionInterval}, or the default with a warning: a tuning knob is not worth failing a run for. */
+    private static long collectionIntervalOrDefault(String seconds) {
+        try {
+            return collectionInterval(seconds);
+        } catch (IllegalArgumentException e) {
+            LoggerFactory.getLogger(MemoryBudget.class).warn("{}; using 1 s", e.getMessage());
+            return DEFAULT_INTERVAL_NANOS;
+        }
+    }
+
+    /** The interval of {@link #collectOccasionally} in nanoseconds from the property's text: 1 s when unset. */
+    static long collectionInterval(String seconds) {
+        if (seconds == null || seconds.isBlank()) {
+            return DEFAULT_INTERVAL_NANOS;
+        }
+        try {
+            double value = Double.parseDouble(seconds.trim());
+            if (value >= 0 && Double.isFinite(value)) {
+                return (long) (value * 1e9);
+            }
+        } catch (NumberFormatException e) {
+            // refused below, with the same message
+        }
+        throw new IllegalArgumentException("-Dqformer.gc.seconds=" + seconds
+                + ": not a number of seconds (0 or more; 0 never collects)");
     }
 
     /** Bytes the Java heap may still grow by: its maximum less what is in use now. */

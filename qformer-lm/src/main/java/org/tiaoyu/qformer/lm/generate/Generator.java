@@ -73,8 +73,7 @@ public final class Generator {
 
     /**
      * The prompt's next-token scores [rows · copies][V], each row repeated {@code copies} times in a row (HF's
-     * repeat_interleave, done in the session too), in this thread's reused array ({@link #SCORES}); the raw logits
-     * are added to {@code kept} when it is not null.
+     * repeat_interleave, done in the session too); the raw logits are added to {@code kept} when it is not null.
      */
     static float[][] prefill(DecodingSession session, int copies, List<INDArray> kept) {
         INDArray logits = session.prefill();
@@ -87,21 +86,10 @@ public final class Generator {
         if (kept != null) {
             kept.add(Arena.keep(logits));
         }
-        float[][] scores = SCORES.get();
-        if (scores == null || scores.length != logits.rows() || scores[0].length != logits.columns()) {
-            scores = new float[(int) logits.rows()][(int) logits.columns()];
-            SCORES.set(scores);
-        }
+        float[][] scores = new float[(int) logits.rows()][(int) logits.columns()];     // reused by every step
         copy(logits, scores);
         return scores;
     }
-
-    /**
-     * The step scores [rows][V] of this thread's last call, reused by the next call of the same shape: a loop over
-     * batches then makes no garbage of the vocabulary's size either (such arrays, living a whole call, would be
-     * promoted to the old generation and wait there, with the native memory of their neighbours, for a full GC).
-     */
-    private static final ThreadLocal<float[][]> SCORES = new ThreadLocal<>();
 
     private static void copy(INDArray logits, float[][] scores) {
         if (logits.rows() != scores.length || logits.columns() != scores[0].length) {
