@@ -21,7 +21,9 @@ import org.tiaoyu.qformer.core.NativeBackend;
  * and a backward function; {@link #backward()} walks that graph in reverse topological order, accumulating into the
  * inputs' gradients (micrograd's scheme). Otherwise the result keeps nothing, so inference holds no activations.
  * Gradients are kept on leaves only (parameters and inputs created with {@link #variable}); the graph is released
- * as backward passes through it.
+ * as backward passes through it, so a second backward through the same nodes throws, as PyTorch's does without
+ * {@code retain_graph} (a released node must not pass for a leaf and swallow the gradient). To combine losses that
+ * share a graph, add them and call backward once; gradient accumulation runs a new forward pass per micro-batch.
  */
 public final class Tensor {
 
@@ -41,6 +43,7 @@ public final class Tensor {
     private boolean requiresGrad;
     private Tensor[] inputs;
     private Backward backward;
+    private boolean released;    // an op's result whose graph a backward pass has walked and let go
     private final String op;
 
     private Tensor(INDArray data, boolean requiresGrad, String op) {
@@ -104,7 +107,7 @@ public final class Tensor {
     }
 
     public boolean isLeaf() {
-        return backward == null;
+        return backward == null && !released;
     }
 
     /** Replaces a leaf's value (e.g. when loading a checkpoint); the shape may not change. */
@@ -162,6 +165,9 @@ public final class Tensor {
 
     /** Backpropagates {@code gradOutput} (the output's shape) through the recorded graph. */
     public void backward(INDArray gradOutput) {
+        if (released) {
+            throw releasedGraph(this);
+        }
         if (!requiresGrad) {
             throw new IllegalStateException("nothing to differentiate: this tensor (" + op
                     + ") does not depend on anything that requires a gradient, or was made with gradients off");
@@ -176,6 +182,7 @@ public final class Tensor {
             Backward step = t.backward;
             t.backward = null;
             t.inputs = null;
+            t.released = true;
             if (g != null) {
                 step.apply(g);
             }
@@ -200,6 +207,9 @@ public final class Tensor {
             if (i < t.inputs.length) {
                 next.push(i + 1);
                 Tensor in = t.inputs[i];
+                if (in.released) {
+                    throw releasedGraph(in);
+                }
                 if (!in.isLeaf() && visited.add(in)) {
                     stack.push(in);
                     next.push(0);
@@ -210,6 +220,12 @@ public final class Tensor {
             }
         }
         return order;
+    }
+
+    private static IllegalStateException releasedGraph(Tensor t) {
+        return new IllegalStateException("backward() through the graph a second time: " + t
+                + " was released by an earlier backward pass; add the losses and call backward() once, or run the"
+                + " forward pass again");
     }
 
     /** Adds {@code g} (this tensor's shape) to the gradient; {@code g} is copied, so the caller may reuse it. */

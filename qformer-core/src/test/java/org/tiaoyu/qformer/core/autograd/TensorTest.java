@@ -67,11 +67,34 @@ class TensorTest {
     }
 
     @Test
-    void graphIsReleasedAfterBackward() {
+    void graphIsReleasedAfterBackwardAndASecondWalkThrows() {
         var x = Tensor.variable(Nd4j.createFromArray(1.0, 2.0));
         var loss = Ops.sum(x.exp(), false);
         loss.backward();
-        assertTrue(loss.isLeaf());
+        assertFalse(loss.isLeaf(), "a released result is not a leaf");
+        var e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().startsWith("backward() through the graph a second time"), e.getMessage());
+        assertArrayEquals(new double[] {Math.exp(1), Math.exp(2)}, x.grad().toDoubleVector(), 1e-12);
+    }
+
+    /**
+     * The defect this guards against: a loss over a subgraph an earlier backward walked used to treat the released
+     * nodes as leaves and drop their gradient, so {@code x} silently got nothing from the second loss.
+     */
+    @Test
+    void aSecondLossOverAWalkedSubgraphThrowsAndChangesNothing() {
+        var x = Tensor.variable(Nd4j.createFromArray(1.0, 2.0));
+        var shared = x.exp();
+        Ops.sum(shared, false).backward();
+        var second = Ops.sum(shared.mul(2.0), false);
+        assertThrows(IllegalStateException.class, second::backward);
+        assertArrayEquals(new double[] {Math.exp(1), Math.exp(2)}, x.grad().toDoubleVector(), 1e-12,
+                "nothing was accumulated by the refused walk");
+
+        x.zeroGrad();
+        var again = x.exp();
+        Ops.sum(again, false).add(Ops.sum(again.mul(2.0), false)).backward();   // the way to combine them
+        assertArrayEquals(new double[] {3 * Math.exp(1), 3 * Math.exp(2)}, x.grad().toDoubleVector(), 1e-12);
     }
 
     @Test
