@@ -8,6 +8,8 @@ public final class ExitStatus {
     public static final int INTERNAL_ERROR = 1;
     /** Bad input: a bad flag, a missing or corrupt file, an invalid config. Nothing was written. */
     public static final int BAD_INPUT = 2;
+    /** Training could not go on (e.g. too many non-finite steps in a row); the last checkpoint is intact. */
+    public static final int TRAINING_STOPPED = 1;
 
     private ExitStatus() {}
 }

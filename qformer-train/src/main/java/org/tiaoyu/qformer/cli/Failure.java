@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.core.MemoryBudget;
+import org.tiaoyu.qformer.train.TrainingStoppedException;
 
 /**
  * What the user is told about an exception that ended a command: its exit status and the one-line message
@@ -28,6 +29,9 @@ record Failure(int status, String message) {
                 return new Failure(ExitStatus.BAD_INPUT, "out of memory (" + messageOf(oom) + "): the limits are "
                         + MemoryBudget.limits() + "; ask for less (--batch-size, --num-beams) or raise them");
             }
+        }
+        if (t instanceof TrainingStoppedException stopped) {
+            return new Failure(ExitStatus.TRAINING_STOPPED, messageOf(stopped));
         }
         if (t instanceof UncheckedIOException u) {
             return of(u.getCause());

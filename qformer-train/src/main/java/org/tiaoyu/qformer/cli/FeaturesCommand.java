@@ -69,9 +69,13 @@ final class FeaturesCommand implements Callable<Integer> {
             description = "Images per shard file (default: ${DEFAULT-VALUE}).")
     private int shardSize;
 
+    @Option(names = "--before-post-layernorm", description = "Store the encoder's output before the tower's "
+            + "post_layernorm (LAVIS's ln_vision), so that stage-1 training can train that LayerNorm, as LAVIS does.")
+    private boolean beforePostLayernorm;
+
     @Override
     public Integer call() {
-        Settings settings = new Settings(dtype.dtype, batchSize, shardSize);
+        Settings settings = new Settings(dtype.dtype, batchSize, shardSize, beforePostLayernorm);
         if (!Files.isDirectory(model)) {
             throw new BadInputException(model + ": not a model directory");
         }

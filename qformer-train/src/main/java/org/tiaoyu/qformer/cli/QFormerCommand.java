@@ -42,6 +42,7 @@ import picocli.CommandLine.Spec;
             PreprocessCommand.class,
             RetrievalCommand.class,
             Stage1LossesCommand.class,
+            TrainCommand.class,
             VqaCommand.class,
         })
 public final class QFormerCommand implements Callable<Integer> {

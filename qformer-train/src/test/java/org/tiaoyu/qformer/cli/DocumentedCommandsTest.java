@@ -110,7 +110,7 @@ class DocumentedCommandsTest {
         if (word.startsWith("/tmp/")) {
             return Stream.of(dir.resolve(word.substring("/tmp/".length())).toString());
         }
-        if (!word.startsWith("testdata/")) {
+        if (!word.startsWith("testdata/") && !word.startsWith("examples/")) {
             return Stream.of(word);
         }
         Path path = ROOT.resolve(word);

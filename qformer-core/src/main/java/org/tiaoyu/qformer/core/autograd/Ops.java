@@ -74,11 +74,21 @@ public final class Ops {
     }
 
     public static Tensor mul(Tensor x, double scalar) {
-        return Tensor.result(x.data().mul(scalar), "mulScalar", g -> x.accumulateOwnedGrad(g.mul(scalar)), x);
+        return Tensor.result(times(x.data(), scalar), "mulScalar", g -> x.accumulateOwnedGrad(times(g, scalar)), x);
     }
 
     public static Tensor add(Tensor x, double scalar) {
-        return Tensor.result(x.data().add(scalar), "addScalar", x::accumulateOwnedGrad, x);
+        INDArray out = Double.isNaN(scalar) ? nans(x.data()) : x.data().add(scalar);
+        return Tensor.result(out, "addScalar", x::accumulateOwnedGrad, x);
+    }
+
+    /** {@code a · s}. ND4J's scalar ops quietly replace a NaN scalar with 1e-5 (its EPS_THRESHOLD); NaN stays NaN. */
+    private static INDArray times(INDArray a, double s) {
+        return Double.isNaN(s) ? nans(a) : a.mul(s);
+    }
+
+    private static INDArray nans(INDArray like) {
+        return Nd4j.valueArrayOf(like.shape(), Double.NaN, like.dataType());
     }
 
     /** Sums {@code g} over the axes along which an input of {@code shape} was broadcast to {@code g}'s shape. */

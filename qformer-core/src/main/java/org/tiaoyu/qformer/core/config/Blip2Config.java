@@ -93,6 +93,12 @@ public record Blip2Config(
                 imageTextHiddenSize, List.of("Blip2ForImageTextRetrieval"), qformer.initializerRange(), 1.0);
     }
 
+    /** This config with another Q-Former config (its {@code encoder_hidden_size} is derived again). */
+    public Blip2Config withQFormer(QFormerConfig qformer) {
+        return new Blip2Config(vision, qformer, text, numQueryTokens, imageTokenIndex, imageTextHiddenSize,
+                architectures, initializerRange, initializerFactor);
+    }
+
     /** HF's class for captioning and VQA checkpoints. */
     public static final String CONDITIONAL_GENERATION = "Blip2ForConditionalGeneration";
 

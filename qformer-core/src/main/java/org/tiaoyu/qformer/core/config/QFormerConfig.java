@@ -100,4 +100,11 @@ public record QFormerConfig(
                 hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, initializerRange,
                 layerNormEps, padTokenId, crossAttentionFrequency, encoderHiddenSize, useQformerTextInput);
     }
+
+    /** This config with {@code hidden_dropout_prob} and {@code attention_probs_dropout_prob} both {@code p}. */
+    public QFormerConfig withDropout(double p) {
+        return new QFormerConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize,
+                hiddenAct, p, p, maxPositionEmbeddings, initializerRange, layerNormEps, padTokenId,
+                crossAttentionFrequency, encoderHiddenSize, useQformerTextInput);
+    }
 }

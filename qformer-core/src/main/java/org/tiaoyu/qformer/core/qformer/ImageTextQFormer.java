@@ -68,7 +68,14 @@ public final class ImageTextQFormer extends Module {
      * Tensors of other parts (the vision tower, a language model) are left for their own modules.
      */
     public static ImageTextQFormer load(Path modelDir) {
-        Blip2Config config = Blip2Config.read(modelDir);
+        return load(modelDir, Blip2Config.read(modelDir));
+    }
+
+    /**
+     * {@link #load(Path)} with the directory's config replaced by {@code config} (e.g. another dropout), which must
+     * give the same tensor shapes.
+     */
+    public static ImageTextQFormer load(Path modelDir, Blip2Config config) {
         if (config.savedAs(Blip2Config.CONDITIONAL_GENERATION) && !config.savedAs(Blip2Config.IMAGE_TEXT_RETRIEVAL)) {
             throw new BadInputException(modelDir + ": a " + Blip2Config.CONDITIONAL_GENERATION + " model, which "
                     + "captions and answers (qformer caption, vqa, generate), not an image-text matching one ("

@@ -12,6 +12,18 @@ import org.nd4j.linalg.factory.Nd4j;
 /** Forward values against independently computed numbers (the gradient checks only test consistency). */
 class OpsForwardTest {
 
+    /** ND4J turns a NaN scalar into 1e-5 in {@code mul(double)} and {@code add(double)}; the ops must not. */
+    @Test
+    void aNanScalarGivesNan() {
+        var x = Tensor.variable(Nd4j.createFromArray(1f, 2f, 3f));
+        Tensor y = x.mul(Double.NaN);
+        assertTrue(Double.isNaN(y.data().getDouble(0)) && Double.isNaN(y.data().getDouble(2)), y.data().toString());
+        assertTrue(Double.isNaN(x.add(Double.NaN).data().getDouble(1)));
+        Ops.sum(y, false).backward();
+        assertTrue(Double.isNaN(x.grad().getDouble(0)), "and so is the gradient");
+        assertEquals(6.0, x.mul(2.0).data().getDouble(2), 0.0);
+    }
+
     @Test
     void geluIsTheExactErfForm() { // torch.nn.functional.gelu(x), approximate='none'
         var x = Tensor.constant(Nd4j.createFromArray(-3.0, -0.5, 0.0, 1.0, 2.5));

@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -189,17 +188,15 @@ class Stage1GradientCheckTest {
 
     // ---- the hard-negative sampler ----
 
-    /** Stage1Loss's private sampler {@code draw(sim, rng)}: for each row, one column, never the row's own. */
+    /** Stage1Loss's sampler for rows of distinct images: for each row, one column, never the row's own. */
     static long[] draw(INDArray sim, Rng rng) {
-        try {
-            Method m = Stage1Loss.class.getDeclaredMethod("draw", INDArray.class, Rng.class);
-            m.setAccessible(true);
-            return (long[]) m.invoke(null, sim, rng);
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            throw new AssertionError("Stage1Loss.draw(INDArray, Rng) changed; update this test", e);
-        } catch (InvocationTargetException e) {
-            throw new AssertionError(e.getCause());
-        }
+        return draw(sim, null, rng);
+    }
+
+    /** The sampler when rows show the images {@code imageIds} (null: all different). */
+    static long[] draw(INDArray sim, long[] imageIds, Rng rng) {
+        int n = (int) sim.size(0);
+        return Stage1Loss.draw(sim, new Batch(null, Nd4j.zeros(DataType.INT64, n, 1), null, imageIds), rng);
     }
 
     @Test
@@ -235,21 +232,18 @@ class Stage1GradientCheckTest {
         }
     }
 
-    /** LAVIS's weights: softmax of the row, + 1e-4, the row's own column at 0; normalised. */
+    /** LAVIS's weights: the row's own column filled with -10000, then the softmax of the row. */
     static double[] expectedProbabilities(double[] row, int self) {
-        double max = Arrays.stream(row).max().orElseThrow();
+        double[] masked = row.clone();
+        masked[self] = -10000;
+        double max = Arrays.stream(masked).max().orElseThrow();
         double sum = 0;
-        for (double v : row) {
+        for (double v : masked) {
             sum += Math.exp(v - max);
         }
         double[] p = new double[row.length];
-        double total = 0;
         for (int j = 0; j < row.length; j++) {
-            p[j] = j == self ? 0 : Math.exp(row[j] - max) / sum + 1e-4;
-            total += p[j];
-        }
-        for (int j = 0; j < row.length; j++) {
-            p[j] /= total;
+            p[j] = Math.exp(masked[j] - max) / sum;
         }
         return p;
     }
@@ -318,5 +312,84 @@ class Stage1GradientCheckTest {
         for (int seed = 0; seed < 200; seed++) {
             assertArrayEquals(new long[] {1, 0}, draw(two, new Rng(seed)));
         }
+    }
+
+    @Test
+    void samplerNeverPicksARowOfTheSameImage() {
+        // Rows 0 and 2 show one image, rows 1 and 3 another: each row's only negatives are the other image's rows.
+        INDArray sim = Nd4j.create(new double[][] {
+                {1.0, 0.5, 9.0, 0.0}, {0.2, 1.0, 0.1, 9.0}, {9.0, 0.3, 1.0, 0.3}, {0.0, 9.0, 0.0, 1.0}})
+                .castTo(DataType.DOUBLE);
+        long[] ids = {7, 3, 7, 3};
+        int[] seen = new int[4];
+        for (int seed = 0; seed < 400; seed++) {
+            long[] picks = draw(sim, ids, new Rng(seed));
+            for (int row = 0; row < 4; row++) {
+                assertNotEquals(ids[row], ids[(int) picks[row]], "row " + row + " drew a row of its own image");
+                seen[(int) picks[row]]++;
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            assertTrue(seen[j] > 0, "column " + j + " is never drawn");
+        }
+    }
+
+    @Test
+    void itcWithImageIdsIsLabelSmoothingWhenDistinctAndSharesTheTargetOtherwise() {
+        ImageTextQFormer model = tinyModel();
+        Tensor image = image();
+        Stage1Loss loss = new Stage1Loss(model, DEC, PAD);
+        Negatives negatives = new Negatives(new long[] {2, 0, 1}, new long[] {1, 2, 0});
+        Batch plain = batch(image);
+        try (var noGrad = Grad.off()) {
+            Batch distinct = new Batch(image, plain.inputIds(), plain.attentionMask(), new long[] {4, 5, 6});
+            assertEquals(loss.compute(plain, negatives).itc().loss().item(),
+                    loss.compute(distinct, negatives).itc().loss().item(), 1e-12);
+
+            // Texts 0 and 2 describe one image: LAVIS's targets 0.9 * pos / pos.sum(1) + 0.1 / B.
+            Batch shared = new Batch(image, plain.inputIds(), plain.attentionMask(), new long[] {4, 5, 4});
+            Stage1Loss.Itc itc = loss.compute(shared, negatives).itc();
+            double[][] targets = {{0.45, 0, 0.45}, {0, 0.9, 0}, {0.45, 0, 0.45}};
+            double expected = 0;
+            for (INDArray sim : new INDArray[] {itc.simI2t().data(), itc.simT2i().data()}) {
+                for (int i = 0; i < B; i++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < B; j++) {
+                        max = Math.max(max, sim.getDouble(i, j));
+                    }
+                    double logSum = 0;
+                    for (int j = 0; j < B; j++) {
+                        logSum += Math.exp(sim.getDouble(i, j) - max);
+                    }
+                    logSum = Math.log(logSum) + max;
+                    for (int j = 0; j < B; j++) {
+                        expected -= (targets[i][j] + 0.1 / B) * (sim.getDouble(i, j) - logSum) / B / 2;
+                    }
+                }
+            }
+            assertEquals(expected, itc.loss().item(), 1e-12);
+        }
+        Batch shared = new Batch(image, plain.inputIds(), plain.attentionMask(), new long[] {4, 5, 4});
+        GradCheck.check(in -> loss.compute(shared, negatives).itc().loss(), model.temp,
+                model.textProjection.bias);
+    }
+
+    @Test
+    void aZeroWeightLeavesItsObjectiveOut() {
+        ImageTextQFormer model = tinyModel();
+        Tensor image = image();
+        Negatives negatives = new Negatives(new long[] {2, 0, 1}, new long[] {1, 2, 0});
+        try (var noGrad = Grad.off()) {
+            Stage1Loss.Result all = new Stage1Loss(model, DEC, PAD).compute(batch(image), negatives);
+            Stage1Loss.Result noItg = new Stage1Loss(model, DEC, PAD).weights(new Stage1Loss.Weights(1, 1, 0))
+                    .compute(batch(image), negatives);
+            assertEquals(null, noItg.itg());
+            assertEquals(all.itc().loss().item() + all.itm().loss().item(), noItg.loss().item(), 1e-12);
+            Stage1Loss.Result weighted = new Stage1Loss(model, DEC, PAD).weights(new Stage1Loss.Weights(0, 2, 0.5))
+                    .compute(batch(image), negatives);
+            assertEquals(2 * all.itm().loss().item() + 0.5 * all.itg().loss().item(), weighted.loss().item(), 1e-12);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Stage1Loss.Weights(0, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Stage1Loss.Weights(1, Double.NaN, 1));
     }
 }

@@ -1,8 +1,6 @@
 package org.tiaoyu.qformer.train.optim;
 
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 
@@ -27,21 +25,28 @@ public final class GradClip {
         if (!(maxNorm > 0)) {
             throw new IllegalArgumentException("maxNorm must be > 0, got " + maxNorm);
         }
-        List<INDArray> grads = new ArrayList<>();
+        double total = globalNorm(params);
+        double clipCoef = Math.min(maxNorm / (total + 1e-6), 1.0); // NaN stays NaN, as torch.clamp keeps it
+        if (clipCoef != 1.0) {
+            for (Tensor p : params) {
+                if (p.grad() != null) {
+                    p.grad().muli(clipCoef);
+                }
+            }
+        }
+        return total;
+    }
+
+    /** The 2-norm of all gradients together (of the per-tensor 2-norms), as {@link #clipGlobalNorm} measures it. */
+    public static double globalNorm(Collection<Tensor> params) {
         double sumOfSquares = 0;
         for (Tensor p : params) {
             INDArray g = p.grad();
             if (g != null) {
                 double norm = g.norm2Number().doubleValue();
                 sumOfSquares += norm * norm;
-                grads.add(g);
             }
         }
-        double total = Math.sqrt(sumOfSquares);
-        double clipCoef = Math.min(maxNorm / (total + 1e-6), 1.0); // NaN stays NaN, as torch.clamp keeps it
-        if (clipCoef != 1.0) {
-            grads.forEach(g -> g.muli(clipCoef));
-        }
-        return total;
+        return Math.sqrt(sumOfSquares);
     }
 }

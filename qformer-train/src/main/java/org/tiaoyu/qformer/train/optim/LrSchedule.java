@@ -5,7 +5,8 @@ package org.tiaoyu.qformer.train.optim;
  * {@link AdamW#setLr}, as LAVIS's {@code _train_inner_loop} ({@code lavis/tasks/base_task.py}) calls
  * {@code lr_scheduler.step(cur_epoch, cur_step)} before each one.
  */
-public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.LinearWarmupCosine {
+public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.LinearWarmupCosine,
+        LrSchedule.StepwiseWarmupCosine {
 
     /**
      * @param step the iteration, counted from 0 over the whole run
@@ -89,6 +90,45 @@ public sealed interface LrSchedule permits LrSchedule.Constant, LrSchedule.Linea
                 return Math.min(initLr, warmupLr + (initLr - warmupLr) * i / Math.max(warmupSteps, 1));
             }
             return (initLr - minLr) * 0.5 * (1.0 + Math.cos(Math.PI * epoch / maxEpoch)) + minLr;
+        }
+    }
+
+    /**
+     * Linear warm-up then a cosine, every step (HF's {@code get_cosine_schedule_with_warmup} with a floor):
+     * {@code warmupLr + (peakLr − warmupLr) · step / warmupSteps} for the first {@code warmupSteps} steps, then
+     * {@code minLr + (peakLr − minLr) · ½ · (1 + cos(π · (step − warmupSteps) / (totalSteps − warmupSteps − 1)))}, so
+     * the first step after the warm-up runs at {@code peakLr} and the last at {@code minLr}. Unlike
+     * {@link LinearWarmupCosine}, the rate changes at every step and the warm-up may span epochs.
+     *
+     * @param totalSteps the run's optimizer steps; the last is {@code totalSteps − 1}
+     */
+    record StepwiseWarmupCosine(double peakLr, double minLr, double warmupLr, int warmupSteps, int totalSteps)
+            implements LrSchedule {
+
+        public StepwiseWarmupCosine {
+            if (!(peakLr >= 0 && minLr >= 0 && warmupLr >= 0)) {
+                throw new IllegalArgumentException("learning rates must be >= 0, got peakLr " + peakLr + ", minLr "
+                        + minLr + ", warmupLr " + warmupLr);
+            }
+            if (warmupSteps < 0 || totalSteps < 1) {
+                throw new IllegalArgumentException("need warmupSteps >= 0 and totalSteps >= 1, got " + warmupSteps
+                        + ", " + totalSteps);
+            }
+        }
+
+        /** {@inheritDoc} */
+        @Override
+        public double lr(int step) {
+            if (step < 0 || step >= totalSteps) {
+                throw new IllegalArgumentException("step " + step + " is outside the schedule's " + totalSteps
+                        + " steps");
+            }
+            if (step < warmupSteps) {
+                return warmupLr + (peakLr - warmupLr) * step / warmupSteps;
+            }
+            double progress = totalSteps - warmupSteps <= 1 ? 0.0
+                    : (double) (step - warmupSteps) / (totalSteps - warmupSteps - 1);
+            return minLr + (peakLr - minLr) * 0.5 * (1.0 + Math.cos(Math.PI * progress));
         }
     }
 }

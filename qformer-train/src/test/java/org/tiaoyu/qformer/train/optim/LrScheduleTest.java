@@ -2,6 +2,7 @@ package org.tiaoyu.qformer.train.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -50,5 +51,20 @@ class LrScheduleTest {
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.Constant(-1e-4));
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.LinearWarmupCosine(1e-4, 0, 0, 0, 0, 10));
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.LinearWarmupCosine(1e-4, 0, 0, 0, 1, 0));
+    }
+
+    @Test
+    void stepwiseWarmupCosineRisesLinearlyThenFallsToTheFloorAtTheLastStep() {
+        var s = new LrSchedule.StepwiseWarmupCosine(1e-3, 1e-5, 1e-6, 4, 14);
+        assertEquals(1e-6, s.lr(0), 0);
+        assertEquals(1e-6 + (1e-3 - 1e-6) * 2 / 4, s.lr(2), 1e-18);
+        assertEquals(1e-3, s.lr(4), 1e-18, "the first step after the warm-up is at the peak");
+        assertEquals(1e-5 + (1e-3 - 1e-5) * 0.5 * (1 + Math.cos(Math.PI * 3 / 9)), s.lr(7), 1e-18);
+        assertEquals(1e-5, s.lr(13), 1e-18, "the last step is at the floor");
+        for (int step = 5; step < 14; step++) {
+            assertTrue(s.lr(step) < s.lr(step - 1), "falls every step after the warm-up");
+        }
+        assertThrows(IllegalArgumentException.class, () -> s.lr(14));
+        assertEquals(2e-4, new LrSchedule.StepwiseWarmupCosine(2e-4, 0, 0, 0, 1).lr(0), 0, "one step: the peak");
     }
 }

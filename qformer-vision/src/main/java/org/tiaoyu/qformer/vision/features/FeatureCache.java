@@ -92,6 +92,14 @@ public final class FeatureCache implements AutoCloseable {
     }
 
     /** [N+1, D] of one image's features, or null for a cache with no image yet. */
+    /**
+     * Whether the cache holds the encoder's output before the tower's {@code post_layernorm} (written with
+     * {@code --before-post-layernorm}) rather than its {@code last_hidden_state}.
+     */
+    public boolean beforePostLayernorm() {
+        return index.layer.equals(FeatureIndex.BEFORE_POST_LAYERNORM);
+    }
+
     public long[] featureShape() {
         return index.featureShape == null ? null : index.featureShape.clone();
     }

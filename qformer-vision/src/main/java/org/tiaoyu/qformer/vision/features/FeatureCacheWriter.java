@@ -32,6 +32,7 @@ import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.io.safetensors.DType;
 import org.tiaoyu.qformer.core.io.safetensors.HalfPrecision;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
+import org.tiaoyu.qformer.vision.VisionOutput;
 import org.tiaoyu.qformer.vision.VisionTower;
 import org.tiaoyu.qformer.vision.image.ImageDecoder;
 import org.tiaoyu.qformer.vision.image.ImageProcessor;
@@ -63,8 +64,10 @@ public final class FeatureCacheWriter {
      * @param dtype     F32, F16 or BF16; narrowing rounds to nearest, ties to even ({@link HalfPrecision})
      * @param batchSize images per pass through the tower
      * @param shardSize images per shard file
+     * @param beforePostLayernorm store the encoder's output before the tower's {@code post_layernorm} (LAVIS's
+     *                  {@code ln_vision}, which stage-1 training trains) instead of its {@code last_hidden_state}
      */
-    public record Settings(DType dtype, int batchSize, int shardSize) {
+    public record Settings(DType dtype, int batchSize, int shardSize, boolean beforePostLayernorm) {
         public static final int DEFAULT_BATCH_SIZE = 8;
         public static final int DEFAULT_SHARD_SIZE = 256;
 
@@ -78,9 +81,13 @@ public final class FeatureCacheWriter {
             }
         }
 
-        /** Float32, batches of 8, shards of 256. */
+        /** Float32, batches of 8, shards of 256, {@code last_hidden_state}. */
         public static Settings defaults() {
-            return new Settings(DType.F32, DEFAULT_BATCH_SIZE, DEFAULT_SHARD_SIZE);
+            return new Settings(DType.F32, DEFAULT_BATCH_SIZE, DEFAULT_SHARD_SIZE, false);
+        }
+
+        String layer() {
+            return beforePostLayernorm ? FeatureIndex.BEFORE_POST_LAYERNORM : FeatureIndex.LAST_HIDDEN_STATE;
         }
     }
 
@@ -243,7 +250,7 @@ public final class FeatureCacheWriter {
         }
         FeatureIndex index = FeatureIndex.read(outDir);
         if (index == null) {
-            return new FeatureIndex(modelDir.toString(), settings.dtype(), null);
+            return new FeatureIndex(modelDir.toString(), settings.dtype(), settings.layer(), null);
         }
         if (!index.model.equals(modelDir.toString())) {
             throw new BadInputException(outDir + ": the cache holds features of " + index.model + ", not of "
@@ -252,6 +259,10 @@ public final class FeatureCacheWriter {
         if (index.dtype != settings.dtype()) {
             throw new BadInputException(outDir + ": the cache stores " + index.dtype + ", not "
                     + settings.dtype() + "; pass that dtype or use another output directory");
+        }
+        if (!index.layer.equals(settings.layer())) {
+            throw new BadInputException(outDir + ": the cache holds " + index.layer + " features, not "
+                    + settings.layer() + "; use the same setting or another output directory");
         }
         return index;
     }
@@ -276,7 +287,9 @@ public final class FeatureCacheWriter {
             System.arraycopy(pixels.get(i), 0, data, i * plane, plane);
         }
         INDArray batch = Nd4j.create(data, new long[] {pixels.size(), 3, size, size}, 'c');
-        return tower.encode(Tensor.constant(batch)).lastHiddenState().data();
+        VisionOutput out = tower.encode(Tensor.constant(batch));
+        return settings.beforePostLayernorm() ? out.hiddenStates().get(out.hiddenStates().size() - 1).data()
+                : out.lastHiddenState().data();
     }
 
     private static void checkShape(FeatureIndex index, INDArray features) {

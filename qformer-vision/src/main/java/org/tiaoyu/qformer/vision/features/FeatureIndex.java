@@ -29,17 +29,24 @@ final class FeatureIndex {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** {@code last_hidden_state}: what the tower returns; the other value, before its post_layernorm. */
+    static final String LAST_HIDDEN_STATE = "last_hidden_state";
+    static final String BEFORE_POST_LAYERNORM = "before_post_layernorm";
+
     final String model;
     final DType dtype;
+    /** {@link #LAST_HIDDEN_STATE} or {@link #BEFORE_POST_LAYERNORM}; caches written before it existed hold the former. */
+    final String layer;
     /** [N, D] of one image's features; null until the first batch is encoded. */
     long[] featureShape;
     final List<String> shards = new ArrayList<>();
     final Map<String, FeatureCache.Location> images = new LinkedHashMap<>();
     final Map<String, String> skipped = new LinkedHashMap<>();
 
-    FeatureIndex(String model, DType dtype, long[] featureShape) {
+    FeatureIndex(String model, DType dtype, String layer, long[] featureShape) {
         this.model = model;
         this.dtype = dtype;
+        this.layer = layer;
         this.featureShape = featureShape;
     }
 
@@ -71,7 +78,12 @@ final class FeatureIndex {
             }
             JsonNode shape = root.path("feature_shape");
             long[] featureShape = shape.isArray() ? new long[] {shape.path(0).asLong(), shape.path(1).asLong()} : null;
-            FeatureIndex index = new FeatureIndex(root.path("model").asText(), dtype, featureShape);
+            String layer = root.path("layer").asText(LAST_HIDDEN_STATE);
+            if (!layer.equals(LAST_HIDDEN_STATE) && !layer.equals(BEFORE_POST_LAYERNORM)) {
+                throw new BadInputException(file + ": unknown layer \"" + layer + "\" (" + LAST_HIDDEN_STATE + " or "
+                        + BEFORE_POST_LAYERNORM + ")");
+            }
+            FeatureIndex index = new FeatureIndex(root.path("model").asText(), dtype, layer, featureShape);
             root.path("shards").forEach(s -> index.shards.add(s.asText()));
             root.path("images").fields().forEachRemaining(e -> index.images.put(e.getKey(),
                     new FeatureCache.Location(e.getValue().path("shard").asText(), e.getValue().path("row").asInt())));
@@ -89,6 +101,7 @@ final class FeatureIndex {
         root.put("version", VERSION);
         root.put("model", model);
         root.put("dtype", dtype.name());
+        root.put("layer", layer);
         if (featureShape != null) {
             root.putArray("feature_shape").add(featureShape[0]).add(featureShape[1]);
         }

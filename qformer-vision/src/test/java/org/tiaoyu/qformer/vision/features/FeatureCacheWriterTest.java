@@ -112,9 +112,30 @@ class FeatureCacheWriterTest {
     }
 
     @Test
+    void featuresBeforePostLayernormAreTheEncodersOutputAndTheSettingIsKept() {
+        Path out = dir.resolve("before-ln");
+        write(good, out, new Settings(DType.F32, 8, 256, true));
+        INDArray pixels = processor.pixelValues(good.stream().map(ImageSource::file).toList());
+        var encoded = tower.encode(Tensor.constant(pixels));
+        INDArray expected = encoded.hiddenStates().get(encoded.hiddenStates().size() - 1).data();
+        try (FeatureCache cache = FeatureCache.open(out)) {
+            assertTrue(cache.beforePostLayernorm());
+            INDArray row = expected.get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all());
+            assertEquals(0.0, cache.features(good.get(1).id()).sub(row).amaxNumber().doubleValue(), BATCHING_NOISE);
+            assertTrue(cache.features(good.get(1).id()).sub(encoded.lastHiddenState().data()
+                    .get(NDArrayIndex.point(1), NDArrayIndex.all(), NDArrayIndex.all())).amaxNumber().doubleValue()
+                    > 1e-3, "not the last_hidden_state");
+        }
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> write(good, out, new Settings(DType.F32, 8, 256, false)));
+        assertTrue(e.getMessage().contains("holds before_post_layernorm features, not last_hidden_state"),
+                e.getMessage());
+    }
+
+    @Test
     void float32FeaturesAreTheTowersAndBadImagesAreSkipped() {
         Path out = dir.resolve("cache");
-        Summary summary = write(all, out, new Settings(DType.F32, 8, 256));
+        Summary summary = write(all, out, new Settings(DType.F32, 8, 256, false));
         assertEquals(new Summary(5, 2, 0, 1), summary);
         INDArray expected = reference();
         try (FeatureCache cache = FeatureCache.open(out)) {
@@ -144,7 +165,7 @@ class FeatureCacheWriterTest {
         INDArray expected = reference();
         for (DType dtype : List.of(DType.F16, DType.BF16)) {
             Path out = dir.resolve("cache-" + dtype);
-            write(good, out, new Settings(dtype, 2, 3));
+            write(good, out, new Settings(dtype, 2, 3, false));
             try (FeatureCache cache = FeatureCache.open(out)) {
                 assertEquals(dtype, cache.dtype());
                 for (int i = 0; i < good.size(); i++) {
@@ -168,10 +189,10 @@ class FeatureCacheWriterTest {
     @Test
     void secondRunRecomputesNothing() throws IOException {
         Path out = dir.resolve("cache");
-        assertEquals(new Summary(5, 2, 0, 3), write(all, out, new Settings(DType.F32, 2, 2)));
+        assertEquals(new Summary(5, 2, 0, 3), write(all, out, new Settings(DType.F32, 2, 2, false)));
         Map<Path, FileTime> times = markShards(out);
         assertEquals(3, times.size());
-        assertEquals(new Summary(0, 0, 7, 0), write(all, out, new Settings(DType.F32, 2, 2)));
+        assertEquals(new Summary(0, 0, 7, 0), write(all, out, new Settings(DType.F32, 2, 2, false)));
         assertEquals(times, shardTimes(out));
         try (FeatureCache cache = FeatureCache.open(out)) {
             assertEquals(good.stream().map(ImageSource::id).toList(), cache.ids());
@@ -182,9 +203,9 @@ class FeatureCacheWriterTest {
     @Test
     void interruptedRunResumesInANewShard() throws IOException {
         Path out = dir.resolve("cache");
-        assertEquals(new Summary(3, 0, 0, 2), write(good.subList(0, 3), out, new Settings(DType.F32, 2, 2)));
+        assertEquals(new Summary(3, 0, 0, 2), write(good.subList(0, 3), out, new Settings(DType.F32, 2, 2, false)));
         Map<Path, FileTime> times = markShards(out);
-        assertEquals(new Summary(2, 0, 3, 1), write(good, out, new Settings(DType.F32, 2, 2)));
+        assertEquals(new Summary(2, 0, 3, 1), write(good, out, new Settings(DType.F32, 2, 2, false)));
         Map<Path, FileTime> after = shardTimes(out);
         assertEquals(3, after.size());
         times.forEach((shard, time) -> assertEquals(time, after.get(shard), shard.toString()));
@@ -209,15 +230,15 @@ class FeatureCacheWriterTest {
         assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
         Path out = dir.resolve("cache");
         write(good.subList(0, 1), out, Settings.defaults());
-        e = assertThrows(BadInputException.class, () -> write(good, out, new Settings(DType.BF16, 8, 256)));
+        e = assertThrows(BadInputException.class, () -> write(good, out, new Settings(DType.BF16, 8, 256, false)));
         assertTrue(e.getMessage().startsWith(out.toString()), e.getMessage());
     }
 
     @Test
     void settingsAreValidated() {
-        assertThrows(IllegalArgumentException.class, () -> new Settings(DType.F64, 8, 256));
-        assertThrows(IllegalArgumentException.class, () -> new Settings(DType.F32, 0, 256));
-        assertThrows(IllegalArgumentException.class, () -> new Settings(DType.F32, 8, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Settings(DType.F64, 8, 256, false));
+        assertThrows(IllegalArgumentException.class, () -> new Settings(DType.F32, 0, 256, false));
+        assertThrows(IllegalArgumentException.class, () -> new Settings(DType.F32, 8, 0, false));
     }
 
     /** Sets every shard's modification time far into the past, so that a rewrite would show. */

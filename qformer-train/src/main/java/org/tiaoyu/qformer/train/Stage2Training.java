@@ -1,0 +1,254 @@
+package org.tiaoyu.qformer.train;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.autograd.Arena;
+import org.tiaoyu.qformer.core.autograd.Ops;
+import org.tiaoyu.qformer.core.autograd.Rng;
+import org.tiaoyu.qformer.core.autograd.Tensor;
+import org.tiaoyu.qformer.core.config.Blip2Config;
+import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
+import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
+import org.tiaoyu.qformer.core.nn.Linear;
+import org.tiaoyu.qformer.core.nn.StateDict;
+import org.tiaoyu.qformer.core.qformer.QueryTransformer;
+import org.tiaoyu.qformer.data.BatchLoader;
+import org.tiaoyu.qformer.data.CaptionDataset;
+import org.tiaoyu.qformer.data.CaptionRecord;
+import org.tiaoyu.qformer.data.SkippedRecord;
+import org.tiaoyu.qformer.lm.LanguageProjection;
+import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
+import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
+import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
+import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
+import org.tiaoyu.qformer.vision.Blip2VisionTower;
+import org.tiaoyu.qformer.vision.image.ImageProcessor;
+
+/**
+ * BLIP-2 stage 2 with a decoder-only language model, as LAVIS's {@code Blip2OPT.forward} trains it: the query outputs,
+ * projected by {@code language_projection}, are the soft prompt in front of {@code prompt + caption + "\n"}; the
+ * frozen OPT predicts the text, with no loss on the queries, the prompt (with its bos) and the padding. The Q-Former,
+ * its query tokens, the projection and {@code ln_vision} train; the vision tower and OPT stay frozen.
+ *
+ * <p>The model is saved as a {@code Blip2ForConditionalGeneration} directory (config, every weight, the OPT tokenizer
+ * and processor files of {@code model.path}), which {@code qformer caption} takes as it is.
+ *
+ * <p>Not yet: Flan-T5 (encoder-decoder) models, and unfreezing the vision tower.
+ */
+public final class Stage2Training implements TrainingStage<Stage2Training.Batch> {
+
+    private static final long IGNORE = -100;
+
+    /**
+     * A batch as a step takes it.
+     *
+     * @param visual        pixel values [B, 3, S, S], or cached features
+     * @param inputIds      OPT ids of {@code prompt + caption + "\n"} [B, T], bos first, right-padded
+     * @param attentionMask [B, T]
+     * @param labels        {@code inputIds} with the bos, the prompt and the padding at -100
+     */
+    public record Batch(INDArray visual, INDArray inputIds, INDArray attentionMask, long[][] labels) {}
+
+    private final TrainConfig config;
+    private final Path modelDir;
+    private final VisualInput visual;
+    private final QueryTransformer queries;
+    private final Linear projection;
+    private final OptForCausalLm lm;
+    private final HfTokenizer tokenizer;
+    private final int promptLength;
+    private final long padId;
+    private final String initDescription;
+    private final CaptionDataset dataset;
+
+    private Stage2Training(TrainConfig config, Path modelDir, VisualInput visual, QueryTransformer queries,
+            Linear projection, OptForCausalLm lm, String initDescription) {
+        this.config = config;
+        this.modelDir = modelDir;
+        this.visual = visual;
+        this.queries = queries;
+        this.projection = projection;
+        this.lm = lm;
+        this.initDescription = initDescription;
+        this.tokenizer = HfTokenizer.load(modelDir);
+        this.padId = tokenizer.specialIds().pad().orElseThrow(() -> new BadInputException(modelDir
+                + ": the tokenizer has no pad token"));
+        this.promptLength = tokenizer.encode(config.model().prompt()).length;   // with its bos, as LAVIS counts
+        long queryCount = queries.queryTokens.data().size(1);
+        if (config.data().maxTxtLen() + queryCount > lm.config.maxPositionEmbeddings()) {
+            throw new BadInputException("data.max_txt_len: " + config.data().maxTxtLen() + " tokens after the "
+                    + queryCount + " queries are more than the " + lm.config.maxPositionEmbeddings()
+                    + " positions of the language model in " + modelDir);
+        }
+        this.dataset = TrainingData.read(config.data(), visual);
+    }
+
+    /**
+     * Loads the model as {@code config.model()} says, and reads the data.
+     *
+     * @throws BadInputException for a missing or unusable model, data file or feature cache, or no usable record
+     */
+    public static Stage2Training create(TrainConfig config) {
+        config.forStage(2);
+        TrainConfig.Model m = config.model();
+        Path modelDir = Path.of(m.path());
+        Blip2Config blip2 = Blip2Config.read(modelDir);
+        if (!blip2.useDecoderOnlyLanguageModel()) {
+            throw new BadInputException(modelDir + ": a Flan-T5 (encoder-decoder) model; stage-2 training is built "
+                    + "for OPT (decoder-only) models so far");
+        }
+        if (m.dropout() != null) {
+            blip2 = blip2.withQFormer(blip2.qformer().withDropout(m.dropout()));
+        }
+        Path qformerSource = m.init() == TrainConfig.Init.STAGE1 ? Path.of(m.qformerPath()) : modelDir;
+        QueryTransformer queries = new QueryTransformer(blip2, DataType.FLOAT);
+        try (Checkpoint checkpoint = Checkpoint.open(qformerSource)) {
+            StateDict.LoadReport report = StateDict.load(queries, checkpoint, "", false);
+            if (!report.missing().isEmpty()) {
+                throw new BadInputException(qformerSource + ": not a checkpoint of this model's Q-Former: "
+                        + report.missing().size() + " tensors missing (first " + report.missing().get(0) + ")");
+            }
+        }
+        Linear projection;
+        String init;
+        if (m.init() == TrainConfig.Init.STAGE1) {
+            projection = LanguageProjection.create(blip2, DataType.FLOAT);
+            Rng rng = new Rng(config.seed());
+            rng.fillNormal(projection.weight.data(), 0.0, blip2.initializerRange());   // HF's _init_weights
+            projection.bias.data().assign(0);
+            init = "the Q-Former, queries and vision tower from the stage-1 checkpoint " + qformerSource
+                    + ", language_projection at random (seed " + config.seed() + "), the language model from "
+                    + modelDir;
+        } else {
+            projection = LanguageProjection.load(modelDir);
+            init = "every weight from the checkpoint " + modelDir;
+        }
+        VisualInput visual = new VisualInput(Blip2VisionTower.load(qformerSource),
+                ImageProcessor.fromModelDir(modelDir), config.data(), m.trainLnVision());
+        return new Stage2Training(config, modelDir, visual, queries, projection, OptForCausalLm.load(modelDir), init);
+    }
+
+    @Override
+    public int stage() {
+        return 2;
+    }
+
+    @Override
+    public String initDescription() {
+        return initDescription;
+    }
+
+    @Override
+    public List<CaptionRecord> records() {
+        return dataset.records();
+    }
+
+    @Override
+    public List<SkippedRecord> skippedRecords() {
+        return dataset.skipped();
+    }
+
+    @Override
+    public BatchLoader.BatchMaker<Batch> batchMaker() {
+        String prompt = config.model().prompt();
+        int maxTxtLen = config.data().maxTxtLen();
+        return (records, rngs) -> {
+            VisualInput.Prepared p = visual.prepare(records, rngs);
+            if (p.usable().isEmpty()) {
+                return new BatchLoader.Prepared<>(null, p.skipped());
+            }
+            EncodedBatch text;
+            synchronized (tokenizer) {
+                text = tokenizer.encodeBatch(p.usable().stream().map(r -> prompt + r.caption() + "\n").toList(),
+                        PaddingSide.RIGHT, maxTxtLen);
+            }
+            long[][] labels = new long[text.size()][];
+            for (int b = 0; b < labels.length; b++) {
+                labels[b] = text.inputIds()[b].clone();
+                for (int t = 0; t < labels[b].length; t++) {
+                    if (t < promptLength || text.attentionMask()[b][t] == 0 || labels[b][t] == padId) {
+                        labels[b][t] = IGNORE;
+                    }
+                }
+            }
+            return new BatchLoader.Prepared<>(new Batch(p.visual(), text.inputIdsArray(), text.attentionMaskArray(),
+                    labels), p.skipped());
+        };
+    }
+
+    @Override
+    public Map<String, Tensor> trainableParameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>(visual.trainableParameters());
+        out.putAll(queries.trainableParameters());
+        projection.trainableParameters().forEach((name, p) -> out.put("language_projection." + name, p));
+        return out;
+    }
+
+    @Override
+    public void train(Rng rng) {
+        queries.train(rng);
+    }
+
+    /**
+     * OPT over {@code [projected queries ; text]}; the scores at the positions that predict text tokens, Q−1 to
+     * Q+T−2, against the text's labels (HF's shifted causal-LM loss, mean over the tokens that count).
+     */
+    @Override
+    public Map<String, Tensor> losses(Batch batch, Rng rng) {
+        Tensor soft = projection.forward(queries.forward(visual.embeds(batch.visual())).lastHiddenState()); // [B,Q,E]
+        long b = soft.size(0);
+        long q = soft.size(1);
+        long t = batch.inputIds().size(1);
+        Tensor embeds = Ops.concat(1, soft, lm.embed(batch.inputIds()));
+        INDArray mask = Nd4j.concat(1, Nd4j.ones(DataType.INT64, b, q), batch.attentionMask().castTo(DataType.INT64));
+        Tensor hidden = lm.forward(embeds, mask).lastHiddenState();                        // [B, Q+T, E]
+        Tensor predicting = Ops.contiguous(hidden.slice(1, q - 1, q + t - 1));              // [B, T, E]
+        Tensor logits = lm.logits(predicting);                                              // [B, T, V]
+        long[] targets = new long[(int) (b * t)];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(batch.labels()[i], 0, targets, (int) (i * t), (int) t);
+        }
+        Tensor loss = Ops.crossEntropy(logits.reshape(b * t, logits.size(2)), targets, 0.0, IGNORE);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("loss", loss);
+        out.put("loss_lm", loss);
+        return out;
+    }
+
+    @Override
+    public void release(Batch batch) {
+        Arena.release(batch.visual(), batch.inputIds(), batch.attentionMask());
+    }
+
+    @Override
+    public void saveModel(Path dir) {
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        visual.tower.namedParameters().forEach((name, p) -> tensors.put("vision_model." + name, p.data()));
+        queries.namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
+        projection.namedParameters().forEach((name, p) -> tensors.put("language_projection." + name, p.data()));
+        lm.namedParameters().forEach((name, p) -> tensors.put("language_model." + name, p.data()));
+        SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), tensors, Map.of("format", "pt"));
+        ModelFiles.copy(modelDir, dir);
+    }
+
+    @Override
+    public void loadModel(Path dir) {
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+            StateDict.load(visual.tower, checkpoint, "vision_model.", true);
+            StateDict.load(queries, checkpoint, "", false);
+            StateDict.load(projection, checkpoint, "language_projection.", true);
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        visual.close();
+    }
+}
