@@ -29,12 +29,12 @@ public final class TrainStage1OnCoco {
     /** The run's settings: LAVIS's defaults except the ones named here. */
     static TrainConfig config(Path model, Path captions, Path imageRoot, Path outputDir, int steps) {
         return new TrainConfig(outputDir.toString(), 42L, steps, null, Math.max(1, steps / 4), 2,
-                new TrainConfig.Model(TrainConfig.Init.SCRATCH, model.toString(), null, null, null, true, 0.0),
+                new TrainConfig.Model(TrainConfig.Init.SCRATCH, model.toString(), null, null, null, false, true, 0.0),
                 new TrainConfig.Data(captions.toString(), "coco", imageRoot.toString(), null, 8, 2, null, true, true,
                         24, null),
                 new TrainConfig.Loss(null, null, null),
                 new TrainConfig.Optim(1e-3, 1e-5, 1e-5, Math.max(1, steps / 10), null, null, null, null, null, 5.0,
-                        null, null));
+                        null, null, null));
     }
 
     public static void main(String[] args) {

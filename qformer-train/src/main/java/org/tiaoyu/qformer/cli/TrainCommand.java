@@ -88,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     @Command(name = "stage2", description = "Stage 2: the Q-Former's queries as a soft prompt for a frozen OPT "
-            + "model, trained to caption (language_projection, Q-Former, ln_vision).")
+            + "or Flan-T5 model, trained to caption (language_projection, Q-Former, ln_vision).")
     static final class Stage2 implements Callable<Integer> {
 
         @Spec

@@ -119,7 +119,7 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
             default -> throw new IllegalStateException("forStage(1) lets no " + m.init() + " through");
         }
         VisualInput visual = new VisualInput(Blip2VisionTower.load(modelDir), ImageProcessor.fromModelDir(modelDir),
-                config.data(), m.trainLnVision());
+                config.data(), m);
         return new Stage1Training(config, modelDir, visual, qformer, HfTokenizer.load(modelDir), init);
     }
 
@@ -178,6 +178,11 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
         Map<String, Tensor> out = new LinkedHashMap<>(visual.trainableParameters());
         out.putAll(qformer.trainableParameters());
         return out;
+    }
+
+    @Override
+    public Map<String, Double> lrScales() {
+        return visual.layerDecayScales(config.optim().layerDecay());
     }
 
     @Override

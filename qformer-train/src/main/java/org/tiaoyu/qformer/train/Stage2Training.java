@@ -24,6 +24,7 @@ import org.tiaoyu.qformer.data.CaptionRecord;
 import org.tiaoyu.qformer.data.SkippedRecord;
 import org.tiaoyu.qformer.lm.LanguageProjection;
 import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
+import org.tiaoyu.qformer.lm.t5.T5ForConditionalGeneration;
 import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
@@ -31,15 +32,18 @@ import org.tiaoyu.qformer.vision.Blip2VisionTower;
 import org.tiaoyu.qformer.vision.image.ImageProcessor;
 
 /**
- * BLIP-2 stage 2 with a decoder-only language model, as LAVIS's {@code Blip2OPT.forward} trains it: the query outputs,
- * projected by {@code language_projection}, are the soft prompt in front of {@code prompt + caption + "\n"}; the
- * frozen OPT predicts the text, with no loss on the queries, the prompt (with its bos) and the padding. The Q-Former,
- * its query tokens, the projection and {@code ln_vision} train; the vision tower and OPT stay frozen.
- *
- * <p>The model is saved as a {@code Blip2ForConditionalGeneration} directory (config, every weight, the OPT tokenizer
- * and processor files of {@code model.path}), which {@code qformer caption} takes as it is.
- *
- * <p>Not yet: Flan-T5 (encoder-decoder) models, and unfreezing the vision tower.
+ * BLIP-2 stage 2: the query outputs, projected by {@code language_projection}, are the soft prompt of a frozen
+ * language model that learns to caption. The Q-Former, its query tokens, the projection and {@code ln_vision} train
+ * (the whole vision tower with {@code model.train_vit}); the language model stays frozen.
+ * <ul>
+ *   <li>OPT, as LAVIS's {@code Blip2OPT.forward}: {@code [queries ; prompt + caption + "\n"]}, next-token loss with
+ *       no loss on the queries, the prompt (with its bos) and the padding.</li>
+ *   <li>Flan-T5, as LAVIS's {@code Blip2T5.forward} (prefix language modelling): the encoder reads
+ *       {@code [queries ; prompt]}, the decoder is taught the caption (with T5's {@code </s>}), the padding
+ *       ignored.</li>
+ * </ul>
+ * The model is saved as a {@code Blip2ForConditionalGeneration} directory (config, every weight, the tokenizer and
+ * processor files of {@code model.path}), which {@code qformer caption} takes as it is.
  */
 public final class Stage2Training implements TrainingStage<Stage2Training.Batch> {
 
@@ -49,9 +53,11 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
      * A batch as a step takes it.
      *
      * @param visual        pixel values [B, 3, S, S], or cached features
-     * @param inputIds      OPT ids of {@code prompt + caption + "\n"} [B, T], bos first, right-padded
+     * @param inputIds      OPT: ids of {@code prompt + caption + "\n"} [B, T], bos first, right-padded; T5: the
+     *                      encoder's prompt ids
      * @param attentionMask [B, T]
-     * @param labels        {@code inputIds} with the bos, the prompt and the padding at -100
+     * @param labels        OPT: {@code inputIds} with the bos, the prompt and the padding at -100; T5: the
+     *                      caption's ids (the decoder's targets) with the padding at -100
      */
     public record Batch(INDArray visual, INDArray inputIds, INDArray attentionMask, long[][] labels) {}
 
@@ -60,30 +66,32 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
     private final VisualInput visual;
     private final QueryTransformer queries;
     private final Linear projection;
-    private final OptForCausalLm lm;
+    private final OptForCausalLm opt;                    // exactly one of opt and t5
+    private final T5ForConditionalGeneration t5;
     private final HfTokenizer tokenizer;
     private final int promptLength;
-    private final long padId;
     private final String initDescription;
     private final CaptionDataset dataset;
 
     private Stage2Training(TrainConfig config, Path modelDir, VisualInput visual, QueryTransformer queries,
-            Linear projection, OptForCausalLm lm, String initDescription) {
+            Linear projection, OptForCausalLm opt, T5ForConditionalGeneration t5, String initDescription) {
         this.config = config;
         this.modelDir = modelDir;
         this.visual = visual;
         this.queries = queries;
         this.projection = projection;
-        this.lm = lm;
+        this.opt = opt;
+        this.t5 = t5;
         this.initDescription = initDescription;
         this.tokenizer = HfTokenizer.load(modelDir);
-        this.padId = tokenizer.specialIds().pad().orElseThrow(() -> new BadInputException(modelDir
-                + ": the tokenizer has no pad token"));
+        if (tokenizer.specialIds().pad().isEmpty()) {
+            throw new BadInputException(modelDir + ": the tokenizer has no pad token");
+        }
         this.promptLength = tokenizer.encode(config.model().prompt()).length;   // with its bos, as LAVIS counts
         long queryCount = queries.queryTokens.data().size(1);
-        if (config.data().maxTxtLen() + queryCount > lm.config.maxPositionEmbeddings()) {
+        if (opt != null && config.data().maxTxtLen() + queryCount > opt.config.maxPositionEmbeddings()) {
             throw new BadInputException("data.max_txt_len: " + config.data().maxTxtLen() + " tokens after the "
-                    + queryCount + " queries are more than the " + lm.config.maxPositionEmbeddings()
+                    + queryCount + " queries are more than the " + opt.config.maxPositionEmbeddings()
                     + " positions of the language model in " + modelDir);
         }
         this.dataset = TrainingData.read(config.data(), visual);
@@ -99,10 +107,6 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
         TrainConfig.Model m = config.model();
         Path modelDir = Path.of(m.path());
         Blip2Config blip2 = Blip2Config.read(modelDir);
-        if (!blip2.useDecoderOnlyLanguageModel()) {
-            throw new BadInputException(modelDir + ": a Flan-T5 (encoder-decoder) model; stage-2 training is built "
-                    + "for OPT (decoder-only) models so far");
-        }
         if (m.dropout() != null) {
             blip2 = blip2.withQFormer(blip2.qformer().withDropout(m.dropout()));
         }
@@ -130,8 +134,11 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
             init = "every weight from the checkpoint " + modelDir;
         }
         VisualInput visual = new VisualInput(Blip2VisionTower.load(qformerSource),
-                ImageProcessor.fromModelDir(modelDir), config.data(), m.trainLnVision());
-        return new Stage2Training(config, modelDir, visual, queries, projection, OptForCausalLm.load(modelDir), init);
+                ImageProcessor.fromModelDir(modelDir), config.data(), m);
+        boolean decoderOnly = blip2.useDecoderOnlyLanguageModel();
+        return new Stage2Training(config, modelDir, visual, queries, projection,
+                decoderOnly ? OptForCausalLm.load(modelDir) : null,
+                decoderOnly ? null : T5ForConditionalGeneration.load(modelDir), init);
     }
 
     @Override
@@ -163,16 +170,26 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
             if (p.usable().isEmpty()) {
                 return new BatchLoader.Prepared<>(null, p.skipped());
             }
+            List<String> captions = p.usable().stream().map(CaptionRecord::caption).toList();
             EncodedBatch text;
+            EncodedBatch targets;
             synchronized (tokenizer) {
-                text = tokenizer.encodeBatch(p.usable().stream().map(r -> prompt + r.caption() + "\n").toList(),
-                        PaddingSide.RIGHT, maxTxtLen);
+                if (opt != null) {
+                    text = tokenizer.encodeBatch(captions.stream().map(c -> prompt + c + "\n").toList(),
+                            PaddingSide.RIGHT, maxTxtLen);
+                    targets = text;
+                } else {
+                    text = tokenizer.encodeBatch(captions.stream().map(c -> prompt).toList(), PaddingSide.RIGHT,
+                            maxTxtLen);
+                    targets = tokenizer.encodeBatch(captions, PaddingSide.RIGHT, maxTxtLen);
+                }
             }
-            long[][] labels = new long[text.size()][];
+            int ignoredPrefix = opt != null ? promptLength : 0;
+            long[][] labels = new long[targets.size()][];
             for (int b = 0; b < labels.length; b++) {
-                labels[b] = text.inputIds()[b].clone();
+                labels[b] = targets.inputIds()[b].clone();
                 for (int t = 0; t < labels[b].length; t++) {
-                    if (t < promptLength || text.attentionMask()[b][t] == 0 || labels[b][t] == padId) {
+                    if (t < ignoredPrefix || targets.attentionMask()[b][t] == 0) {
                         labels[b][t] = IGNORE;
                     }
                 }
@@ -191,25 +208,32 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
     }
 
     @Override
+    public Map<String, Double> lrScales() {
+        return visual.layerDecayScales(config.optim().layerDecay());
+    }
+
+    @Override
     public void train(Rng rng) {
         queries.train(rng);
     }
 
-    /**
-     * OPT over {@code [projected queries ; text]}; the scores at the positions that predict text tokens, Q−1 to
-     * Q+T−2, against the text's labels (HF's shifted causal-LM loss, mean over the tokens that count).
-     */
     @Override
     public Map<String, Tensor> losses(Batch batch, Rng rng) {
         Tensor soft = projection.forward(queries.forward(visual.embeds(batch.visual())).lastHiddenState()); // [B,Q,E]
         long b = soft.size(0);
         long q = soft.size(1);
-        long t = batch.inputIds().size(1);
-        Tensor embeds = Ops.concat(1, soft, lm.embed(batch.inputIds()));
         INDArray mask = Nd4j.concat(1, Nd4j.ones(DataType.INT64, b, q), batch.attentionMask().castTo(DataType.INT64));
-        Tensor hidden = lm.forward(embeds, mask).lastHiddenState();                        // [B, Q+T, E]
-        Tensor predicting = Ops.contiguous(hidden.slice(1, q - 1, q + t - 1));              // [B, T, E]
-        Tensor logits = lm.logits(predicting);                                              // [B, T, V]
+        Tensor logits;                                                                      // [B, T, V]
+        if (opt != null) {
+            // The scores at the positions that predict text tokens, Q−1 to Q+T−2 (HF's shifted causal-LM loss).
+            long t = batch.inputIds().size(1);
+            Tensor hidden = opt.forward(Ops.concat(1, soft, opt.embed(batch.inputIds())), mask).lastHiddenState();
+            logits = opt.logits(Ops.contiguous(hidden.slice(1, q - 1, q + t - 1)));
+        } else {
+            Tensor encoded = t5.encode(Ops.concat(1, soft, t5.embed(batch.inputIds())), mask);
+            logits = t5.logits(shiftRight(batch.labels()), encoded, mask);
+        }
+        long t = logits.size(1);
         long[] targets = new long[(int) (b * t)];
         for (int i = 0; i < b; i++) {
             System.arraycopy(batch.labels()[i], 0, targets, (int) (i * t), (int) t);
@@ -219,6 +243,20 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
         out.put("loss", loss);
         out.put("loss_lm", loss);
         return out;
+    }
+
+    /** HF's T5 {@code _shift_right}: the decoder start token, then the labels but the last, -100 as padding. */
+    private INDArray shiftRight(long[][] labels) {
+        long[][] ids = new long[labels.length][];
+        for (int b = 0; b < labels.length; b++) {
+            ids[b] = new long[labels[b].length];
+            ids[b][0] = t5.config.decoderStartTokenId();
+            for (int t = 1; t < ids[b].length; t++) {
+                long label = labels[b][t - 1];
+                ids[b][t] = label == IGNORE ? t5.config.padTokenId() : label;
+            }
+        }
+        return Nd4j.createFromArray(ids);
     }
 
     @Override
@@ -232,7 +270,8 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
         visual.tower.namedParameters().forEach((name, p) -> tensors.put("vision_model." + name, p.data()));
         queries.namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
         projection.namedParameters().forEach((name, p) -> tensors.put("language_projection." + name, p.data()));
-        lm.namedParameters().forEach((name, p) -> tensors.put("language_model." + name, p.data()));
+        (opt != null ? opt : t5).namedParameters().forEach((name, p) -> tensors.put("language_model." + name,
+                p.data()));
         SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), tensors, Map.of("format", "pt"));
         ModelFiles.copy(modelDir, dir);
     }

@@ -63,7 +63,14 @@ public record TrainConfig(
         }
         loss = loss != null ? loss : new Loss(null, null, null);
         optim = optim != null ? optim : new Optim(null, null, null, null, null, null, null, null, null, null, null,
-                null);
+                null, null);
+        if (optim.layerDecay() != 1.0 && !model.trainVit()) {
+            throw new IllegalArgumentException("optim.layer_decay: only applies to a vision tower that trains "
+                    + "(model.train_vit: true); with a frozen one it would do nothing");
+        }
+        if (model.trainVit() && data.features() != null) {
+            throw new IllegalArgumentException("model.train_vit: needs images; data.features gives cached features");
+        }
     }
 
     /** Where the model comes from. */
@@ -99,6 +106,8 @@ public record TrainConfig(
      * @param qformerPath   a stage-1 checkpoint for {@code init: stage1} (stage 2)
      * @param prompt        stage 2: the text before each caption (LAVIS's {@code prompt}, e.g. "a photo of"),
      *                      which gets no loss; default none
+     * @param trainVit      unfreeze the whole vision tower, as LAVIS's fine-tuning configs do ({@code freeze_vit:
+     *                      False}); needs images, not cached features; default false
      * @param trainLnVision whether the vision tower's last LayerNorm ({@code post_layernorm}, LAVIS's
      *                      {@code ln_vision}) trains, as in LAVIS (default true)
      * @param dropout       overrides the Q-Former's {@code hidden_dropout_prob} and
@@ -110,6 +119,7 @@ public record TrainConfig(
             @JsonProperty("bert_path") String bertPath,
             @JsonProperty("qformer_path") String qformerPath,
             @JsonProperty("prompt") String prompt,
+            @JsonProperty("train_vit") Boolean trainVit,
             @JsonProperty("train_ln_vision") Boolean trainLnVision,
             @JsonProperty("dropout") Double dropout) {
 
@@ -135,6 +145,7 @@ public record TrainConfig(
                         + init.configName());
             }
             prompt = prompt != null ? prompt : "";
+            trainVit = trainVit != null && trainVit;
             trainLnVision = trainLnVision == null || trainLnVision;
             if (dropout != null && !(dropout >= 0 && dropout < 1)) {
                 throw new IllegalArgumentException("model.dropout: must be in [0, 1), got " + dropout);
@@ -239,6 +250,9 @@ public record TrainConfig(
      * @param beta2                     default 0.999
      * @param eps                       default 1e-8
      * @param maxGradNorm               clip the global gradient norm to this; null (default) does not clip
+     * @param layerDecay                layer-wise learning-rate decay of the vision tower with {@code train_vit}:
+     *                                  layer i of L gets {@code lr · layer_decay^(L − i)}, the embeddings
+     *                                  {@code lr · layer_decay^(L + 1)} (BEiT's rule); default 1 (none)
      * @param gradientAccumulationSteps micro-batches per optimizer step, default 1
      * @param maxNonfiniteSteps         consecutive steps with a non-finite loss or gradient norm that stop the
      *                                  run (each is skipped), default 5
@@ -254,6 +268,7 @@ public record TrainConfig(
             @JsonProperty("beta2") Double beta2,
             @JsonProperty("eps") Double eps,
             @JsonProperty("max_grad_norm") Double maxGradNorm,
+            @JsonProperty("layer_decay") Double layerDecay,
             @JsonProperty("gradient_accumulation_steps") Integer gradientAccumulationSteps,
             @JsonProperty("max_nonfinite_steps") Integer maxNonfiniteSteps) {
 
@@ -273,6 +288,10 @@ public record TrainConfig(
             if (maxGradNorm != null && !(maxGradNorm > 0 && Double.isFinite(maxGradNorm))) {
                 throw new IllegalArgumentException("optim.max_grad_norm: must be a finite number > 0, got "
                         + maxGradNorm);
+            }
+            layerDecay = layerDecay != null ? layerDecay : 1.0;
+            if (!(layerDecay > 0 && layerDecay <= 1)) {
+                throw new IllegalArgumentException("optim.layer_decay: must be in (0, 1], got " + layerDecay);
             }
             gradientAccumulationSteps = positive("optim.gradient_accumulation_steps",
                     gradientAccumulationSteps != null ? gradientAccumulationSteps : 1);
@@ -405,7 +424,8 @@ public record TrainConfig(
 
     private TrainConfig resolvedAgainst(Path dir) {
         Model m = new Model(model.init(), resolve(dir, model.path()), resolve(dir, model.bertPath()),
-                resolve(dir, model.qformerPath()), model.prompt(), model.trainLnVision(), model.dropout());
+                resolve(dir, model.qformerPath()), model.prompt(), model.trainVit(), model.trainLnVision(),
+                model.dropout());
         Data d = new Data(resolve(dir, data.annotations()), data.format(), resolve(dir, data.imageRoot()),
                 resolve(dir, data.features()), data.batchSize(), data.numWorkers(), data.prefetch(), data.shuffle(),
                 data.augment(), data.maxTxtLen(), data.maxWords());

@@ -133,6 +133,7 @@ public final class Trainer<B> {
             AdamW optimizer = new AdamW(params, new AdamW.Options(optim.lr(), optim.beta1(), optim.beta2(),
                     optim.eps(), optim.weightDecay()));
 
+            stage.lrScales().forEach(optimizer::setLrScale);
             Set<String> skipped = new LinkedHashSet<>();
             stage.skippedRecords().forEach(s -> skipped.add(s.toString()));
             TrainerState state = newest != null && resume ? restore(newest, optimizer)

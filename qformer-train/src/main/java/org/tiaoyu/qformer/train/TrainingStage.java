@@ -36,6 +36,11 @@ public interface TrainingStage<B> extends AutoCloseable {
     /** The parameters the optimizer updates, by checkpoint name. */
     Map<String, Tensor> trainableParameters();
 
+    /** Learning-rate scales of some trainable parameters (layer-wise decay); the others get the rate itself. */
+    default Map<String, Double> lrScales() {
+        return Map.of();
+    }
+
     /** Switches dropout on, drawing from {@code rng}. */
     void train(Rng rng);
 

@@ -43,12 +43,15 @@ final class VisualInput implements AutoCloseable {
     private final FeatureCache features;              // null: images
     private final boolean featuresBeforeLayernorm;
     private final boolean trainLnVision;
+    private final boolean trainVit;
 
     /**
      * @param tower     the frozen tower (its {@code post_layernorm} is unfrozen here when it trains)
      * @param processor the model directory's image processing
      */
-    VisualInput(Blip2VisionTower tower, ImageProcessor processor, TrainConfig.Data data, boolean trainLnVision) {
+    VisualInput(Blip2VisionTower tower, ImageProcessor processor, TrainConfig.Data data, TrainConfig.Model model) {
+        boolean trainLnVision = model.trainLnVision() || model.trainVit();
+        this.trainVit = model.trainVit();
         this.tower = tower;
         this.processor = processor;
         this.augmentation = data.augment() ? new TrainAugmentation(processor.config().height()) : null;
@@ -60,7 +63,10 @@ final class VisualInput implements AutoCloseable {
         }
         tower.freeze();
         tower.eval();
-        if (this.trainLnVision) {
+        if (trainVit) {
+            tower.unfreeze();
+            LOG.info("the vision tower trains (model.train_vit)");
+        } else if (this.trainLnVision) {
             tower.postLayernorm.unfreeze();
         } else if (trainLnVision) {
             LOG.info("post_layernorm (ln_vision) stays frozen: the feature cache holds features after it; write the "
@@ -134,6 +140,9 @@ final class VisualInput implements AutoCloseable {
             return Tensor.constant(visual);
         }
         INDArray encoderOutput;
+        if (trainVit) {
+            return tower.forward(Tensor.constant(visual)).lastHiddenState();
+        }
         if (features != null) {
             encoderOutput = visual;
         } else {
@@ -148,6 +157,31 @@ final class VisualInput implements AutoCloseable {
         try (var noGrad = Grad.off()) {
             return tower.postLayernorm.forward(Tensor.constant(encoderOutput));
         }
+    }
+
+    /**
+     * BEiT's layer-wise decay over the tower, by checkpoint name: layer i of L gets {@code decay^(L − i)}, the
+     * embeddings {@code decay^(L + 1)}, {@code post_layernorm} 1. Empty unless the tower trains.
+     */
+    Map<String, Double> layerDecayScales(double decay) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (!trainVit) {
+            return out;
+        }
+        int layers = tower.config.numHiddenLayers();
+        for (String name : tower.trainableParameters().keySet()) {
+            int exponent;
+            if (name.startsWith("embeddings.")) {
+                exponent = layers + 1;
+            } else if (name.startsWith("encoder.layers.")) {
+                int layer = Integer.parseInt(name.substring("encoder.layers.".length()).split("\\.")[0]);
+                exponent = layers - layer;
+            } else {
+                exponent = 0;
+            }
+            out.put("vision_model." + name, Math.pow(decay, exponent));
+        }
+        return out;
     }
 
     /** The tower's trainable parameters under their checkpoint names ({@code vision_model.…}). */

@@ -1,11 +1,14 @@
 package org.tiaoyu.qformer.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -94,15 +97,70 @@ class Stage2TrainingTest {
         }
     }
 
+    /** Flan-T5: the encoder reads [queries ; prompt], the decoder learns the caption (prefix language modelling). */
     @Test
-    void t5ModelsAndStage1StartsAreRefusedClearly() {
-        BadInputException e = assertThrows(BadInputException.class, () -> Stage2Training.create(
-                TrainConfig.read(TinyRun.stage2(dir, "model.path=\"" + TinyRun.repository()
-                        .resolve("testdata/hf/public_t5/model") + "\""))));
-        assertTrue(e.getMessage().endsWith("a Flan-T5 (encoder-decoder) model; stage-2 training is built for OPT "
-                + "(decoder-only) models so far"), e.getMessage());
+    void aFlanT5ModelLearnsToCaptionAsAPrefixLanguageModel() throws java.io.IOException {
+        Path model = java.nio.file.Files.createDirectories(dir.resolve("t5"));
+        org.tiaoyu.qformer.pipeline.TinyT5Directory.write(model);
+        Path images = TinyRun.repository().resolve("examples/train/tiny-data/images");
+        String[] captions = {"a photo of the cat", "the cat", "what is shown", "a short answer"};
+        StringBuilder manifest = new StringBuilder();
+        try (var files = java.nio.file.Files.list(images)) {
+            List<Path> all = files.sorted().toList();
+            for (int i = 0; i < 16; i++) {
+                manifest.append("{\"image\": \"").append(all.get(i)).append("\", \"caption\": \"")
+                        .append(captions[i % 4]).append("\"}\n");
+            }
+        }
+        Path annotations = java.nio.file.Files.writeString(dir.resolve("t5.jsonl"), manifest);
+        TrainConfig c = TrainConfig.read(TinyRun.stage2(dir, "model.path=\"" + model + "\"",
+                "data.annotations=\"" + annotations + "\"", "model.prompt=\"a photo of\"", "max_steps=20",
+                "save_steps=20", "optim.lr=0.005"));
+        try (Stage2Training stage = Stage2Training.create(c)) {
+            Stage2Training.Batch b = stage.batchMaker().make(stage.records().subList(0, 2),
+                    List.of(new Rng(1), new Rng(2))).batch();
+            assertEquals(List.of(3L, 4L, 5L, 1L), java.util.Arrays.stream(b.inputIds().getRow(0).toLongVector())
+                    .boxed().toList(), "the encoder gets the prompt");
+            assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 1L), java.util.Arrays.stream(b.labels()[0]).boxed().toList(),
+                    "the decoder learns the caption and its </s>");
+            TrainResult r = new Trainer<>(c, stage).run(false);
+            double first = r.metrics().subList(0, 3).stream().mapToDouble(StepMetrics::loss).average().orElseThrow();
+            double last = r.metrics().subList(17, 20).stream().mapToDouble(StepMetrics::loss).average().orElseThrow();
+            assertTrue(last < first - 0.5, "loss " + first + " -> " + last);
+        }
+        try (Blip2Captioner captioner = Blip2Captioner.load(dir.resolve("out/checkpoint-20"))) {
+            assertTrue(captioner.caption(images.resolve("red_circle_on_white.png")).text() != null);
+        }
+    }
+
+    @Test
+    void aStage1ConfigIsRefusedClearly() {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Stage2Training.create(
                 TrainConfig.read(TinyRun.stage1(dir))));
         assertTrue(bad.getMessage().startsWith("model.init: stage 2 starts from stage1"), bad.getMessage());
+    }
+
+    /** LAVIS stores {@code layer_decay} and never reads it; here each vision layer really gets its own rate. */
+    @Test
+    void withTheVisionTowerTrainingEachLayerGetsItsDecayedRate() {
+        TrainConfig c = TrainConfig.read(TinyRun.stage2(dir, "model.train_vit=true", "optim.layer_decay=0.5",
+                "max_steps=2", "save_steps=2"));
+        try (Stage2Training stage = Stage2Training.create(c)) {
+            Map<String, Double> scales = stage.lrScales();
+            // The e2e tower has 2 layers: embeddings 0.5^3, layer 0 0.5^2, layer 1 0.5, post_layernorm 1.
+            assertEquals(0.125, scales.get("vision_model.embeddings.patch_embedding.weight"));
+            assertEquals(0.25, scales.get("vision_model.encoder.layers.0.self_attn.qkv.weight"));
+            assertEquals(0.5, scales.get("vision_model.encoder.layers.1.mlp.fc1.weight"));
+            assertEquals(1.0, scales.get("vision_model.post_layernorm.weight"));
+            assertFalse(scales.containsKey("query_tokens"), "the Q-Former keeps the rate itself");
+            INDArray before = stage.trainableParameters().get("vision_model.encoder.layers.0.self_attn.qkv.weight")
+                    .data().dup();
+            new Trainer<>(c, stage).run(false);
+            assertNotEquals(before, stage.trainableParameters()
+                    .get("vision_model.encoder.layers.0.self_attn.qkv.weight").data(), "the tower trained");
+        }
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> TrainConfig.read(TinyRun.stage2(dir, "optim.layer_decay=0.5")));
+        assertTrue(e.getMessage().contains("layer_decay: only applies to a vision tower that trains"), e.getMessage());
     }
 }

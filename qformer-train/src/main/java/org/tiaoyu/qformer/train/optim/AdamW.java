@@ -37,7 +37,8 @@ import org.tiaoyu.qformer.core.nn.Module;
  * p  = p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
  * </pre>
  * FLOAT parameters are updated in float arithmetic with the scalars rounded to float, as PyTorch's CPU kernels do;
- * DOUBLE parameters in double. Not supported: {@code amsgrad}, {@code maximize}, per-group learning rates.
+ * DOUBLE parameters in double. Per-parameter rates: {@link #setLrScale}. Not supported: {@code amsgrad},
+ * {@code maximize}.
  *
  * <p>The moments live outside every {@link org.tiaoyu.qformer.core.autograd.Arena}, allocated once here, and a
  * step allocates nothing parameter-sized: it is one pass over the arrays' native buffers. Measured for a 3072×768
@@ -127,6 +128,7 @@ public final class AdamW {
         final INDArray expAvg;   // same shape and type as the parameter, C order, outside every arena
         final INDArray expAvgSq;
         long step;               // this parameter's own count, as PyTorch's state["step"]
+        double lrScale = 1.0;    // its rate is lr · lrScale (layer-wise decay); weight decay scales with it
 
         ParamState(String name, Tensor param, boolean decays, double weightDecay) {
             this.name = name;
@@ -214,6 +216,34 @@ public final class AdamW {
         this.lr = lr;
     }
 
+    /**
+     * Gives one parameter the rate {@code lr · scale} from now on, as a parameter group of its own with
+     * {@code lr_scale} would have (BEiT's layer-wise decay, which LAVIS's configs name but never apply). Its decoupled
+     * weight decay scales with it, as PyTorch applies {@code lr · weight_decay} per group.
+     *
+     * @throws IllegalArgumentException for an unknown name or a scale that is not finite and >= 0
+     */
+    public void setLrScale(String name, double scale) {
+        if (!(scale >= 0 && Double.isFinite(scale))) {
+            throw new IllegalArgumentException("learning-rate scale must be finite and >= 0, got " + scale);
+        }
+        state(name).lrScale = scale;
+    }
+
+    /** The rate {@code name} gets at the next {@link #step()}: {@code lr} times its scale. */
+    public double lrOf(String name) {
+        return lr * state(name).lrScale;
+    }
+
+    private ParamState state(String name) {
+        for (ParamState s : states) {
+            if (s.name.equals(name)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("no parameter " + name + " in this optimizer");
+    }
+
     /** Updates every parameter that has a gradient ({@link Tensor#grad()} not null); the others keep their values. */
     public void step() {
         for (ParamState s : states) {
@@ -225,9 +255,10 @@ public final class AdamW {
             checkUpdatable(s.name, param);
             checkUpdatable(s.name + " (gradient)", grad);
             s.step++;
-            double stepSize = lr / (1 - Math.pow(options.beta1(), s.step));
+            double rate = lr * s.lrScale;
+            double stepSize = rate / (1 - Math.pow(options.beta1(), s.step));
             double biasCorrection2Sqrt = Math.sqrt(1 - Math.pow(options.beta2(), s.step));
-            double decay = 1 - lr * s.weightDecay;
+            double decay = 1 - rate * s.weightDecay;
             if (param.dataType() == DataType.FLOAT) {
                 updateFloat(param, grad, s.expAvg, s.expAvgSq, decay, stepSize, biasCorrection2Sqrt);
             } else {

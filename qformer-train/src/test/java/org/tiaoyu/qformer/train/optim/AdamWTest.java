@@ -109,6 +109,38 @@ class AdamWTest {
     }
 
     @Test
+    void aLearningRateScaleIsThatParametersOwnRateWeightDecayIncluded() {
+        Rng rng = new Rng(4);
+        Tensor scaled = param(rng, DataType.DOUBLE, 2, 3);
+        Tensor plain = Tensor.variable(scaled.data().dup());
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        params.put("layer.weight", scaled);
+        params.put("other.weight", plain);
+        AdamW adam = new AdamW(params, OPTIONS);
+        adam.setLrScale("layer.weight", 0.25);
+        assertEquals(OPTIONS.lr() * 0.25, adam.lrOf("layer.weight"), 0.0);
+        assertEquals(OPTIONS.lr(), adam.lrOf("other.weight"), 0.0);
+        double[] p0 = doubles(scaled.data());
+        double[][] states = new double[p0.length][2];
+        for (int t = 1; t <= 3; t++) {
+            INDArray g = gaussian(rng, DataType.DOUBLE, 2, 3);
+            scaled.zeroGrad();
+            plain.zeroGrad();
+            Ops.sum(Ops.mul(scaled, Tensor.constant(g)), false).backward();
+            Ops.sum(Ops.mul(plain, Tensor.constant(g)), false).backward();
+            double[] gs = doubles(g);
+            for (int i = 0; i < p0.length; i++) {
+                p0[i] = reference(p0[i], gs[i], states[i], t, OPTIONS.lr() * 0.25, OPTIONS.weightDecay());
+            }
+            adam.step();
+        }
+        assertArrayEquals(p0, doubles(scaled.data()), 1e-15, "the formula at lr · 0.25, decay included");
+        assertNotEquals(doubles(plain.data())[0], doubles(scaled.data())[0]);
+        assertThrows(IllegalArgumentException.class, () -> adam.setLrScale("nothing", 1.0));
+        assertThrows(IllegalArgumentException.class, () -> adam.setLrScale("layer.weight", Double.NaN));
+    }
+
+    @Test
     void floatParametersSplitOverCoresMatchTheFormula() {
         Rng rng = new Rng(2);
         Tensor big = param(rng, DataType.FLOAT, 300, 256); // over the size at which the update is split
