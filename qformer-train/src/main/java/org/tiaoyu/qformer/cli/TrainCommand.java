@@ -68,9 +68,8 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "stage1", description = "Stage 1: the Q-Former with ITC + ITM + ITG on image-caption pairs "
-            + "(or cached features), the vision tower frozen.")
-    static final class Stage1 implements Callable<Integer> {
+    /** A stage's subcommand: reads the config for that stage, builds the stage, trains. */
+    abstract static class StageCommand implements Callable<Integer> {
 
         @Spec
         private CommandSpec spec;
@@ -78,31 +77,44 @@ final class TrainCommand implements Callable<Integer> {
         @Mixin
         private RunOptions options;
 
+        abstract int stage();
+
+        abstract TrainingStage<?> create(TrainConfig config);
+
         @Override
         public Integer call() {
-            TrainConfig config = options.read(1);
-            try (Stage1Training stage = Stage1Training.create(config)) {
+            TrainConfig config = options.read(stage());
+            try (TrainingStage<?> stage = create(config)) {
                 return run(spec, config, stage, options.resume);
             }
         }
     }
 
-    @Command(name = "stage2", description = "Stage 2: the Q-Former's queries as a soft prompt for a frozen OPT "
-            + "or Flan-T5 model, trained to caption (language_projection, Q-Former, ln_vision).")
-    static final class Stage2 implements Callable<Integer> {
-
-        @Spec
-        private CommandSpec spec;
-
-        @Mixin
-        private RunOptions options;
+    @Command(name = "stage1", description = "Stage 1: the Q-Former with ITC + ITM + ITG on image-caption pairs "
+            + "(or cached features), the vision tower frozen.")
+    static final class Stage1 extends StageCommand {
+        @Override
+        int stage() {
+            return 1;
+        }
 
         @Override
-        public Integer call() {
-            TrainConfig config = options.read(2);
-            try (Stage2Training stage = Stage2Training.create(config)) {
-                return run(spec, config, stage, options.resume);
-            }
+        TrainingStage<?> create(TrainConfig config) {
+            return Stage1Training.create(config);
+        }
+    }
+
+    @Command(name = "stage2", description = "Stage 2: the Q-Former's queries as a soft prompt for a frozen OPT "
+            + "or Flan-T5 model, trained to caption (language_projection, Q-Former, ln_vision).")
+    static final class Stage2 extends StageCommand {
+        @Override
+        int stage() {
+            return 2;
+        }
+
+        @Override
+        TrainingStage<?> create(TrainConfig config) {
+            return Stage2Training.create(config);
         }
     }
 

@@ -12,15 +12,12 @@ import org.tiaoyu.qformer.core.autograd.Rng;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
-import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.core.nn.StateDict;
 import org.tiaoyu.qformer.core.qformer.BertInitializer;
 import org.tiaoyu.qformer.core.qformer.ImageTextQFormer;
 import org.tiaoyu.qformer.core.qformer.Stage1Loss;
 import org.tiaoyu.qformer.data.BatchLoader;
-import org.tiaoyu.qformer.data.CaptionDataset;
 import org.tiaoyu.qformer.data.CaptionRecord;
-import org.tiaoyu.qformer.data.SkippedRecord;
 import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
@@ -37,7 +34,7 @@ import org.tiaoyu.qformer.vision.image.ImageProcessor;
  * {@code model.path} with {@code temp} and the ITG head, plus that directory's config, tokenizer and processor
  * files, so {@code qformer match}, {@code retrieval} and {@code stage1-losses} take it as it is.
  */
-public final class Stage1Training implements TrainingStage<Stage1Training.Batch> {
+public final class Stage1Training extends CaptionTrainingStage<Stage1Training.Batch> {
 
     /**
      * A batch as a step takes it.
@@ -49,30 +46,19 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
      */
     public record Batch(INDArray visual, INDArray inputIds, INDArray attentionMask, long[] imageIds) {}
 
-    private final TrainConfig config;
-    private final Path modelDir;
-    private final VisualInput visual;
     private final ImageTextQFormer qformer;
     private final Stage1Loss objective;
-    private final HfTokenizer tokenizer;
-    private final String initDescription;
-    private final CaptionDataset dataset;
 
     private Stage1Training(TrainConfig config, Path modelDir, VisualInput visual, ImageTextQFormer qformer,
             HfTokenizer tokenizer, String initDescription) {
-        this.config = config;
-        this.modelDir = modelDir;
-        this.visual = visual;
+        super(config, modelDir, visual, tokenizer, initDescription);
         this.qformer = qformer;
-        this.tokenizer = tokenizer;
-        this.initDescription = initDescription;
         long bos = tokenizer.specialIds().bos().orElseThrow(() -> new BadInputException(modelDir
                 + ": the tokenizer has no bos token, which ITG needs as its [DEC] start token"));
         long pad = tokenizer.specialIds().pad().orElseThrow(() -> new BadInputException(modelDir
                 + ": the tokenizer has no pad token"));
         this.objective = new Stage1Loss(qformer, bos, pad).weights(new Stage1Loss.Weights(config.loss().itc(),
                 config.loss().itm(), config.loss().itg()));
-        this.dataset = TrainingData.read(config.data(), visual);
     }
 
     /**
@@ -140,21 +126,6 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
     }
 
     @Override
-    public String initDescription() {
-        return initDescription;
-    }
-
-    @Override
-    public List<CaptionRecord> records() {
-        return dataset.records();
-    }
-
-    @Override
-    public List<SkippedRecord> skippedRecords() {
-        return dataset.skipped();
-    }
-
-    @Override
     public BatchLoader.BatchMaker<Batch> batchMaker() {
         int maxTxtLen = config.data().maxTxtLen();
         return (records, rngs) -> {
@@ -178,11 +149,6 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
         Map<String, Tensor> out = new LinkedHashMap<>(visual.trainableParameters());
         out.putAll(qformer.trainableParameters());
         return out;
-    }
-
-    @Override
-    public Map<String, Double> lrScales() {
-        return visual.layerDecayScales(config.optim().layerDecay());
     }
 
     @Override
@@ -215,10 +181,8 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
     @Override
     public void saveModel(Path dir) {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
-        visual.tower.namedParameters().forEach((name, p) -> tensors.put("vision_model." + name, p.data()));
         qformer.namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
-        SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), tensors, Map.of("format", "pt"));
-        ModelFiles.copy(modelDir, dir);
+        writeModel(dir, tensors);
     }
 
     @Override
@@ -233,9 +197,4 @@ public final class Stage1Training implements TrainingStage<Stage1Training.Batch>
         }
     }
 
-    @Override
-    public void close() {
-        tokenizer.close();
-        visual.close();
-    }
 }

@@ -14,14 +14,11 @@ import org.tiaoyu.qformer.core.autograd.Rng;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.Blip2Config;
 import org.tiaoyu.qformer.core.io.safetensors.Checkpoint;
-import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.core.nn.Linear;
 import org.tiaoyu.qformer.core.nn.StateDict;
 import org.tiaoyu.qformer.core.qformer.QueryTransformer;
 import org.tiaoyu.qformer.data.BatchLoader;
-import org.tiaoyu.qformer.data.CaptionDataset;
 import org.tiaoyu.qformer.data.CaptionRecord;
-import org.tiaoyu.qformer.data.SkippedRecord;
 import org.tiaoyu.qformer.lm.LanguageProjection;
 import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
 import org.tiaoyu.qformer.lm.t5.T5ForConditionalGeneration;
@@ -45,7 +42,7 @@ import org.tiaoyu.qformer.vision.image.ImageProcessor;
  * The model is saved as a {@code Blip2ForConditionalGeneration} directory (config, every weight, the tokenizer and
  * processor files of {@code model.path}), which {@code qformer caption} takes as it is.
  */
-public final class Stage2Training implements TrainingStage<Stage2Training.Batch> {
+public final class Stage2Training extends CaptionTrainingStage<Stage2Training.Batch> {
 
     private static final long IGNORE = -100;
 
@@ -61,29 +58,19 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
      */
     public record Batch(INDArray visual, INDArray inputIds, INDArray attentionMask, long[][] labels) {}
 
-    private final TrainConfig config;
-    private final Path modelDir;
-    private final VisualInput visual;
     private final QueryTransformer queries;
     private final Linear projection;
     private final OptForCausalLm opt;                    // exactly one of opt and t5
     private final T5ForConditionalGeneration t5;
-    private final HfTokenizer tokenizer;
     private final int promptLength;
-    private final String initDescription;
-    private final CaptionDataset dataset;
 
     private Stage2Training(TrainConfig config, Path modelDir, VisualInput visual, QueryTransformer queries,
             Linear projection, OptForCausalLm opt, T5ForConditionalGeneration t5, String initDescription) {
-        this.config = config;
-        this.modelDir = modelDir;
-        this.visual = visual;
+        super(config, modelDir, visual, HfTokenizer.load(modelDir), initDescription);
         this.queries = queries;
         this.projection = projection;
         this.opt = opt;
         this.t5 = t5;
-        this.initDescription = initDescription;
-        this.tokenizer = HfTokenizer.load(modelDir);
         if (tokenizer.specialIds().pad().isEmpty()) {
             throw new BadInputException(modelDir + ": the tokenizer has no pad token");
         }
@@ -94,7 +81,6 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
                     + queryCount + " queries are more than the " + opt.config.maxPositionEmbeddings()
                     + " positions of the language model in " + modelDir);
         }
-        this.dataset = TrainingData.read(config.data(), visual);
     }
 
     /**
@@ -147,21 +133,6 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
     }
 
     @Override
-    public String initDescription() {
-        return initDescription;
-    }
-
-    @Override
-    public List<CaptionRecord> records() {
-        return dataset.records();
-    }
-
-    @Override
-    public List<SkippedRecord> skippedRecords() {
-        return dataset.skipped();
-    }
-
-    @Override
     public BatchLoader.BatchMaker<Batch> batchMaker() {
         String prompt = config.model().prompt();
         int maxTxtLen = config.data().maxTxtLen();
@@ -205,11 +176,6 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
         out.putAll(queries.trainableParameters());
         projection.trainableParameters().forEach((name, p) -> out.put("language_projection." + name, p));
         return out;
-    }
-
-    @Override
-    public Map<String, Double> lrScales() {
-        return visual.layerDecayScales(config.optim().layerDecay());
     }
 
     @Override
@@ -267,13 +233,11 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
     @Override
     public void saveModel(Path dir) {
         Map<String, INDArray> tensors = new LinkedHashMap<>();
-        visual.tower.namedParameters().forEach((name, p) -> tensors.put("vision_model." + name, p.data()));
         queries.namedParameters().forEach((name, p) -> tensors.put(name, p.data()));
         projection.namedParameters().forEach((name, p) -> tensors.put("language_projection." + name, p.data()));
         (opt != null ? opt : t5).namedParameters().forEach((name, p) -> tensors.put("language_model." + name,
                 p.data()));
-        SafetensorsWriter.write(dir.resolve(Checkpoint.SINGLE_FILE), tensors, Map.of("format", "pt"));
-        ModelFiles.copy(modelDir, dir);
+        writeModel(dir, tensors);
     }
 
     @Override
@@ -285,9 +249,4 @@ public final class Stage2Training implements TrainingStage<Stage2Training.Batch>
         }
     }
 
-    @Override
-    public void close() {
-        tokenizer.close();
-        visual.close();
-    }
 }

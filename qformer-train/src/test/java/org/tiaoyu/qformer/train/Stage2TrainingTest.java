@@ -40,6 +40,13 @@ class Stage2TrainingTest {
         assertEquals(m.get(29).loss(), m.get(29).losses().get("loss_lm"), 0.0);
 
         Path checkpoint = dir.resolve("out/checkpoint-30");
+        try (Checkpoint saved = Checkpoint.open(checkpoint);
+                Checkpoint original = Checkpoint.open(TinyRun.repository().resolve("testdata/e2e/caption_model"))) {
+            assertNotEquals(original.load("language_projection.weight"), saved.load("language_projection.weight"),
+                    "the trained soft prompt is what the checkpoint holds");
+            assertEquals(original.load("language_model.model.decoder.embed_tokens.weight"),
+                    saved.load("language_model.model.decoder.embed_tokens.weight"), "the language model is frozen");
+        }
         try (Blip2Captioner captioner = Blip2Captioner.load(checkpoint)) {
             Caption caption = captioner.caption(TinyRun.repository()
                     .resolve("examples/train/tiny-data/images/red_circle_on_white.png"));
