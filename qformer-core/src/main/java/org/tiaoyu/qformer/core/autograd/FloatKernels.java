@@ -39,6 +39,9 @@ final class FloatKernels {
     /** Elements per block of rows in the row-wise kernels (at least one row). */
     static final int BLOCK = 2048;
 
+    /** At most this many partial sums of rows in a column-sum reduction (LayerNorm's weight and bias gradients). */
+    static final int MAX_SUM_BLOCKS = 64;
+
     /** Arrays longer than this (bytes past 2 GiB) stay on ND4J's ops: NIO buffers are indexed by int. */
     static final long MAX_LENGTH = (1L << 29) - 1;
 
@@ -381,46 +384,44 @@ final class FloatKernels {
         Flat grad = Flat.of(g);
         Flat out = dx == null ? null : Flat.of(dx);
         float[] w = floats(weight);
-        int parts = Parallel.parts(rows, 3L * d);
-        double[][] weightSums = new double[parts][];
-        float[][] biasSums = new float[parts][];
-        float[][] biasComps = new float[parts][];
-        Parallel.run(rows, parts, d, (start, end, part) -> {
+        // The weight and bias gradients are sums over all rows. Each block of rows sums its own, and the blocks are
+        // added in order: blocks that depend on rows and d alone make the sums the same whichever thread takes which
+        // block, so a run repeats bit for bit (per-thread sums, with threads taking chunks as they free up, did not).
+        int rowsPerBlock = Math.max(Math.max(1, (int) (Parallel.CHUNK_WORK / (3L * d))),
+                (rows + MAX_SUM_BLOCKS - 1) / MAX_SUM_BLOCKS);
+        int blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        long blockWork = 3L * d * rowsPerBlock;
+        double[][] weightSums = new double[blocks][];
+        double[][] biasSums = new double[blocks][];
+        Parallel.run(blocks, Parallel.parts(blocks, blockWork), blockWork, (startBlock, endBlock, part) -> {
             Scratch s = SCRATCH.get();
             float[] xs = s.get(0, d);
             float[] gs = s.get(1, d);
             float[] ds = s.get(2, d);
             float[] xh = s.get(3, d);
             float[] gh = s.get(4, d);
-            // the weight and bias gradients are sums over all rows, per thread (a thread may take several chunks)
-            if (wantWeight && weightSums[part] == null) {
-                weightSums[part] = new double[d];
-            }
-            if (wantBias && biasSums[part] == null) {
-                biasSums[part] = new float[d];
-                biasComps[part] = new float[d];
-            }
-            double[] dwSum = weightSums[part];
-            float[] dbSum = biasSums[part];
-            float[] dbComp = biasComps[part];
-            for (int r = start; r < end; r++) {
-                in.get(r * d, xs, d);
-                grad.get(r * d, gs, d);
-                if (out != null && accumulate) {
-                    out.get(r * d, ds, d);
+            for (int block = startBlock; block < endBlock; block++) {
+                double[] dwSum = wantWeight ? new double[d] : null;
+                float[] dbSum = wantBias ? new float[d] : null;
+                float[] dbComp = wantBias ? new float[d] : null;
+                int end = Math.min(rows, (block + 1) * rowsPerBlock);
+                for (int r = block * rowsPerBlock; r < end; r++) {
+                    in.get(r * d, xs, d);
+                    grad.get(r * d, gs, d);
+                    if (out != null && accumulate) {
+                        out.get(r * d, ds, d);
+                    }
+                    layerNormGradRow(xs, gs, ds, d, w, xh, gh, moments, r, out != null, accumulate, dwSum, dbSum,
+                            dbComp);
+                    if (out != null) {
+                        out.put(r * d, ds, d);
+                    }
                 }
-                layerNormGradRow(xs, gs, ds, d, w, xh, gh, moments, r, out != null, accumulate, dwSum, dbSum,
-                        dbComp);
-                if (out != null) {
-                    out.put(r * d, ds, d);
-                }
+                weightSums[block] = dwSum;
+                biasSums[block] = wantBias ? compensated(dbSum, dbComp) : null;
             }
         });
-        double[][] bias = new double[parts][];
-        for (int p = 0; p < parts; p++) {
-            bias[p] = biasSums[p] == null ? null : compensated(biasSums[p], biasComps[p]);
-        }
-        return new double[][] {wantWeight ? total(weightSums, d) : null, wantBias ? total(bias, d) : null};
+        return new double[][] {wantWeight ? total(weightSums, d) : null, wantBias ? total(biasSums, d) : null};
     }
 
     /**
@@ -502,7 +503,7 @@ final class FloatKernels {
     private static double[] total(double[][] parts, int d) {
         double[] total = new double[d];
         for (double[] part : parts) {
-            if (part == null) { // a thread that took no rows
+            if (part == null) { // not wanted
                 continue;
             }
             for (int i = 0; i < d; i++) {

@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -154,6 +158,52 @@ class FloatKernelsTest {
         Ops.layerNorm(f[0], f[1], f[2], 1e-12).backward(g);
         Ops.layerNorm(d[0], d[1], d[2], 1e-12).backward(g.castTo(DataType.DOUBLE));
         assertClose("bias gradient", d[2].grad(), f[2].grad());
+    }
+
+    /**
+     * The weight and bias gradients are sums over rows taken by several threads; they come out the same to the bit on
+     * every call, however the threads happen to share the rows (a resumed training run depends on it).
+     */
+    @Test
+    void layerNormParameterGradientsRepeatBitForBit() throws InterruptedException {
+        int rows = 4099;
+        int d = 96;
+        INDArray x = random(50, 1.0, rows, d);
+        INDArray g = random(51, 1.0, rows, d);
+        INDArray w = random(52, 0.5, d);
+        FloatKernels.Moments moments = FloatKernels.layerNorm(x, w, random(53, 0.5, d), 1e-12,
+                Nd4j.create(DataType.FLOAT, rows, d), rows, d);
+        // Threads that keep every core busy during some calls: the kernel's helpers then take other shares of rows.
+        AtomicBoolean busy = new AtomicBoolean();
+        AtomicBoolean done = new AtomicBoolean();
+        List<Thread> spinners = new ArrayList<>();
+        for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+            Thread spinner = new Thread(() -> {
+                while (!done.get()) {
+                    if (!busy.get()) {
+                        LockSupport.parkNanos(100_000);
+                    }
+                }
+            });
+            spinner.setDaemon(true);
+            spinner.start();
+            spinners.add(spinner);
+        }
+        double[][] first = null;
+        for (int call = 0; call < 40; call++) {
+            busy.set(call % 2 == 1);
+            double[][] sums = FloatKernels.layerNormBackward(x, w, g, moments, null, false, true, true, rows, d);
+            if (first == null) {
+                first = sums;
+            } else {
+                assertArrayEquals(first[0], sums[0], "weight gradient, call " + call);
+                assertArrayEquals(first[1], sums[1], "bias gradient, call " + call);
+            }
+        }
+        done.set(true);
+        for (Thread t : spinners) {
+            t.join();
+        }
     }
 
     // ---------------------------------------------------------------- softmax
