@@ -157,6 +157,11 @@ public final class Stage1Training extends CaptionTrainingStage<Stage1Training.Ba
     }
 
     @Override
+    public void eval() {
+        qformer.eval();
+    }
+
+    @Override
     public Map<String, Tensor> losses(Batch batch, Rng rng) {
         Stage1Loss.Result r = objective.compute(new Stage1Loss.Batch(visual.embeds(batch.visual()), batch.inputIds(),
                 batch.attentionMask(), batch.imageIds()), rng);

@@ -31,7 +31,8 @@ import org.tiaoyu.qformer.vision.image.ImageProcessor;
 /**
  * BLIP-2 stage 2: the query outputs, projected by {@code language_projection}, are the soft prompt of a frozen
  * language model that learns to caption. The Q-Former, its query tokens, the projection and {@code ln_vision} train
- * (the whole vision tower with {@code model.train_vit}); the language model stays frozen.
+ * (the whole vision tower with {@code model.train_vit}); the language model stays frozen, with its own dropout
+ * active as in LAVIS.
  * <ul>
  *   <li>OPT, as LAVIS's {@code Blip2OPT.forward}: {@code [queries ; prompt + caption + "\n"]}, next-token loss with
  *       no loss on the queries, the prompt (with its bos) and the padding.</li>
@@ -181,6 +182,18 @@ public final class Stage2Training extends CaptionTrainingStage<Stage2Training.Ba
     @Override
     public void train(Rng rng) {
         queries.train(rng);
+        // Frozen is not eval: LAVIS leaves the language model in training mode, so its own dropout stays on.
+        if (opt != null) {
+            opt.train(rng);
+        } else {
+            t5.train(rng);
+        }
+    }
+
+    @Override
+    public void eval() {
+        queries.eval();
+        (opt != null ? opt : t5).eval();
     }
 
     @Override

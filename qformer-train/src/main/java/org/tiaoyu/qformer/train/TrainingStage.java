@@ -44,6 +44,9 @@ public interface TrainingStage<B> extends AutoCloseable {
     /** Switches dropout on, drawing from {@code rng}. */
     void train(Rng rng);
 
+    /** Switches dropout off (evaluation). */
+    void eval();
+
     /**
      * The objective on one batch: the total to backpropagate under the key {@code "loss"}, and each part (e.g.
      * {@code loss_itc}) for the metrics.

@@ -5,6 +5,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
 import org.tiaoyu.qformer.core.nn.Attention;
+import org.tiaoyu.qformer.core.nn.Dropout;
 import org.tiaoyu.qformer.core.nn.Embedding;
 import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.Linear;
@@ -13,16 +14,16 @@ import org.tiaoyu.qformer.core.nn.Module;
 /**
  * Mirrors HF {@code T5Attention}: {@code q}, {@code k}, {@code v}, {@code o} without bias and without the 1/√d scale;
  * the first layer of each stack owns {@code relative_attention_bias}, the bucketed relative-position bias every
- * layer of that stack adds to its scores.
+ * layer of that stack adds to its scores. In training mode {@code dropout_rate} applies to the probabilities.
  */
 public final class T5Attention extends Module {
-
 
     public final Linear q;
     public final Linear k;
     public final Linear v;
     public final Linear o;
     public final Embedding relativeAttentionBias; // null but in the first layer of a stack's self-attention
+    private final Dropout dropout;
     private final T5Config config;
     private final boolean bidirectional;
 
@@ -34,6 +35,7 @@ public final class T5Attention extends Module {
         this.o = child("o", new Linear(inner, c.dModel(), false, type));
         this.relativeAttentionBias = hasRelativeBias ? child("relative_attention_bias",
                 new Embedding(c.relativeAttentionNumBuckets(), c.numHeads(), type)) : null;
+        this.dropout = child("dropout", new Dropout(c.dropoutRate()));
         this.config = c;
         this.bidirectional = bidirectional;
     }
@@ -56,7 +58,7 @@ public final class T5Attention extends Module {
     /** {@code h} [B, T, D] attending to given keys/values with an additive {@code bias} → [B, T, D]. */
     public Tensor attend(Tensor h, KeyValue kv, Tensor bias) {
         Tensor qh = Attention.splitHeads(q.forward(h), config.numHeads());            // [B, H, T, dk]
-        Tensor context = Attention.scaledDotProduct(qh, kv.key(), kv.value(), 1.0, bias, null); // no 1/√d in T5
+        Tensor context = Attention.scaledDotProduct(qh, kv.key(), kv.value(), 1.0, bias, dropout); // no 1/√d
         return o.forward(Attention.mergeHeads(context));
     }
 

@@ -12,6 +12,7 @@ import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
 import org.tiaoyu.qformer.core.config.T5Config;
+import org.tiaoyu.qformer.core.nn.Dropout;
 import org.tiaoyu.qformer.core.nn.KeyValue;
 import org.tiaoyu.qformer.core.nn.KeyValueCache;
 import org.tiaoyu.qformer.core.nn.Module;
@@ -20,7 +21,8 @@ import org.tiaoyu.qformer.core.qformer.MaskStrategy;
 
 /**
  * Mirrors HF {@code T5Stack}, the encoder or the decoder: {@code block.i.layer.{0,1,2}} and {@code final_layer_norm};
- * the relative position bias of block 0 serves every block. The token embeddings are the model's {@code shared}.
+ * the relative position bias of block 0 serves every block; in training mode dropout (HF {@code dropout}) over the
+ * input embeddings and the final output. The token embeddings are the model's {@code shared}.
  */
 public final class T5Stack extends Module {
 
@@ -49,6 +51,7 @@ public final class T5Stack extends Module {
 
     public final ModuleList<Block> block = child("block", new ModuleList<>());
     public final T5LayerNorm finalLayerNorm;
+    private final Dropout dropout;
     private final boolean decoder;
 
     public T5Stack(T5Config c, boolean decoder, DataType type) {
@@ -57,6 +60,7 @@ public final class T5Stack extends Module {
             block.add(new Block(c, decoder, i == 0, type));
         }
         this.finalLayerNorm = child("final_layer_norm", new T5LayerNorm(c.dModel(), c.layerNormEpsilon(), type));
+        this.dropout = child("dropout", new Dropout(c.dropoutRate()));
         this.decoder = decoder;
     }
 
@@ -73,14 +77,14 @@ public final class T5Stack extends Module {
         Tensor selfBias = block.get(0).selfAttention.selfAttention.positionBias(0, t, t)
                 .add(MaskStrategy.additive(visible, embeds.dataType()));
         Tensor crossBias = decoder ? MaskStrategy.additive(padding(encoderMask, t), embeds.dataType()) : null;
-        Tensor h = embeds;
+        Tensor h = dropout.forward(embeds);
         for (Block b : block.asList()) {
             Tensor in = h;
             // Inference keeps only each block's output, not its temporaries.
             h = Grad.isEnabled() ? b.forward(in, selfBias, encoderOutput, crossBias)
                     : Arena.stage("lm-layer", () -> b.forward(in, selfBias, encoderOutput, crossBias));
         }
-        return finalLayerNorm.forward(h);
+        return dropout.forward(finalLayerNorm.forward(h));
     }
 
     /**
