@@ -34,7 +34,8 @@ public final class TrainStage1OnCoco {
                         24, null),
                 new TrainConfig.Loss(null, null, null),
                 new TrainConfig.Optim(1e-3, 1e-5, 1e-5, Math.max(1, steps / 10), null, null, null, null, null, 5.0,
-                        null, null, null));
+                        null, null, null),
+                null);                                                   // no evaluation while training
     }
 
     public static void main(String[] args) {

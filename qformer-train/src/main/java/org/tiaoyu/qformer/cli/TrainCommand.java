@@ -132,6 +132,10 @@ final class TrainCommand implements Callable<Integer> {
         summary.put("output_dir", result.outputDir().toString());
         summary.put("seconds", result.seconds());
         summary.put("data_wait_seconds", result.dataWaitSeconds());
+        if (result.bestCheckpoint() != null) {
+            summary.put("best_checkpoint", result.bestCheckpoint().toString());
+            summary.put("best_score", result.bestScore());
+        }
         spec.commandLine().getOut().println(summary);
         return ExitStatus.OK;
     }

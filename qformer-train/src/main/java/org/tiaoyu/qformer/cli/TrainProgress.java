@@ -64,6 +64,16 @@ final class TrainProgress implements TrainingCallback {
         }
     }
 
+    /** The validation's phases, on the bar's message line (the trainer logs the figures). */
+    @Override
+    public void onEvaluationProgress(String phase, long done, long total) {
+        if (bar != null) {
+            bar.setExtraMessage(String.format(Locale.ROOT, "validation: %s %d/%d", phase, done, total));
+        } else if (done == total) {
+            LOG.info("validation: {} {}/{}", phase, done, total);
+        }
+    }
+
     @Override
     public void onEnd(TrainResult result) {
         if (bar != null) {

@@ -44,7 +44,7 @@ public final class CaptionDataset {
      *
      * @param format       null to decide from the file ({@link AnnotationFormat#parse})
      * @param imageRoot    what image paths are relative to; null for the file's directory
-     * @param cleaner      applied to every caption
+     * @param cleaner      applied to every caption; null keeps them as written (references for evaluation)
      * @param imageProblem null when the record's image can be used, else the reason it cannot
      */
     public static CaptionDataset read(Path file, AnnotationFormat format, Path imageRoot, CaptionCleaner cleaner,
@@ -217,8 +217,8 @@ public final class CaptionDataset {
                     skip(where, "caption is not a string");
                     continue;
                 }
-                String cleaned = cleaner.clean(text.asText());
-                if (cleaned.isEmpty()) {
+                String cleaned = cleaner == null ? text.asText() : cleaner.clean(text.asText());
+                if (cleaner == null ? cleaned.isBlank() : cleaned.isEmpty()) {
                     skip(where, "empty caption");
                     continue;
                 }

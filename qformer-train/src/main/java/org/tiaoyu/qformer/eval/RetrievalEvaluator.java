@@ -1,5 +1,6 @@
 package org.tiaoyu.qformer.eval;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -18,6 +19,8 @@ import org.tiaoyu.qformer.data.CaptionRecord;
 import org.tiaoyu.qformer.lm.tokenizer.EncodedBatch;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.lm.tokenizer.PaddingSide;
+import org.tiaoyu.qformer.vision.Blip2ImageTextRetrieval;
+import org.tiaoyu.qformer.vision.image.ImageProcessor;
 
 /**
  * LAVIS's BLIP-2 retrieval evaluation ({@code blip2.compute_sim_matrix}, then {@code RetrievalTask._report_metrics}):
@@ -82,6 +85,18 @@ public final class RetrievalEvaluator {
         this.tokenizer = tokenizer;
         this.images = images;
         this.settings = settings;
+    }
+
+    /**
+     * Evaluates a {@code Blip2ForImageTextRetrieval} directory or a stage-1 checkpoint (the same layout), with its
+     * tokenizer and image processor.
+     */
+    public static Result evaluate(Path modelDir, RetrievalGallery gallery, Settings settings, EvalProgress progress) {
+        Blip2ImageTextRetrieval model = Blip2ImageTextRetrieval.load(modelDir);
+        try (HfTokenizer tokenizer = HfTokenizer.load(modelDir)) {
+            GalleryImageEncoder images = GalleryImageEncoder.of(model.vision, ImageProcessor.fromModelDir(modelDir));
+            return new RetrievalEvaluator(model.qformer, tokenizer, images, settings).evaluate(gallery, progress);
+        }
     }
 
     public Result evaluate(RetrievalGallery gallery, EvalProgress progress) {

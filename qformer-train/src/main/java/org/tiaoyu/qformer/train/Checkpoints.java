@@ -52,6 +52,11 @@ final class Checkpoints {
         return m.matches() ? Integer.parseInt(m.group(1)) : -1;
     }
 
+    /** Where the checkpoint of {@code step} is (or would be). */
+    static Path pathOf(Path outputDir, int step) {
+        return outputDir.resolve(PREFIX + step);
+    }
+
     /** The complete checkpoints of {@code outputDir}, oldest first. */
     static List<Path> list(Path outputDir) {
         if (!Files.isDirectory(outputDir)) {
@@ -73,7 +78,7 @@ final class Checkpoints {
 
     /** Writes {@code checkpoint-STEP} atomically, replacing one of that name; returns its path. */
     static Path write(Path outputDir, int step, Contents contents) throws IOException {
-        Path target = outputDir.resolve(PREFIX + step);
+        Path target = pathOf(outputDir, step);
         Path temp = outputDir.resolve("." + PREFIX + step + ".tmp-" + ProcessHandle.current().pid());
         deleteTree(temp);
         Files.createDirectory(temp);
@@ -101,11 +106,13 @@ final class Checkpoints {
         }
     }
 
-    /** Deletes all but the newest {@code keep} checkpoints. */
-    static void prune(Path outputDir, int keep) throws IOException {
+    /** Deletes all but the newest {@code keep} checkpoints and the one of step {@code best} (null: none). */
+    static void prune(Path outputDir, int keep, Integer best) throws IOException {
         List<Path> all = list(outputDir);
         for (int i = 0; i < all.size() - keep; i++) {
-            deleteTree(all.get(i));
+            if (best == null || stepOf(all.get(i)) != best) {
+                deleteTree(all.get(i));
+            }
         }
     }
 

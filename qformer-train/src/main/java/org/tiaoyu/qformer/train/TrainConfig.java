@@ -39,7 +39,8 @@ public record TrainConfig(
         @JsonProperty("model") Model model,
         @JsonProperty("data") Data data,
         @JsonProperty("loss") Loss loss,
-        @JsonProperty("optim") Optim optim) {
+        @JsonProperty("optim") Optim optim,
+        @JsonProperty("eval") Eval eval) {
 
     public TrainConfig {
         seed = seed != null ? seed : 42L;
@@ -226,6 +227,84 @@ public record TrainConfig(
         }
     }
 
+    /**
+     * Evaluation on a validation split while training, and the best checkpoint kept (docs/training.md
+     * "Evaluation while training"). Stage 1 measures retrieval recall (LAVIS's protocol), stage 2 captions the
+     * split's images (with {@code model.prompt}) and scores them with pycocoevalcap's metrics.
+     *
+     * @param annotations  the validation pairs, in any format {@code data.annotations} takes
+     * @param format       as {@code data.format}
+     * @param imageRoot    as {@code data.image_root}
+     * @param everySteps   evaluate every this many steps (default: {@code save_steps}); an evaluation writes a
+     *                     checkpoint too, so that the best is one
+     * @param perEpoch     evaluate at the end of every epoch instead (LAVIS's rhythm); default false
+     * @param metric       what "best" means: a figure's key, or keys joined by {@code +} to add them; default
+     *                     {@code r_mean} (stage 1) or {@code CIDEr+Bleu_4} (stage 2), LAVIS's; higher is better
+     * @param kTest        stage 1: candidates re-ranked with ITM per row, default 128
+     * @param batchSize    images per batch, default 16
+     * @param numBeams     stage 2: beams, default 5 (LAVIS's caption evaluation)
+     * @param maxNewTokens stage 2: default 30
+     * @param minNewTokens stage 2: default 8
+     */
+    public record Eval(
+            @JsonProperty("annotations") String annotations,
+            @JsonProperty("format") String format,
+            @JsonProperty("image_root") String imageRoot,
+            @JsonProperty("every_steps") Integer everySteps,
+            @JsonProperty("per_epoch") Boolean perEpoch,
+            @JsonProperty("metric") String metric,
+            @JsonProperty("k_test") Integer kTest,
+            @JsonProperty("batch_size") Integer batchSize,
+            @JsonProperty("num_beams") Integer numBeams,
+            @JsonProperty("max_new_tokens") Integer maxNewTokens,
+            @JsonProperty("min_new_tokens") Integer minNewTokens) {
+
+        public Eval {
+            if (annotations == null || annotations.isEmpty()) {
+                throw new IllegalArgumentException("eval.annotations: missing (the validation pairs)");
+            }
+            format = format != null ? format : "auto";
+            try {
+                AnnotationFormat.parse(format);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("eval.format: " + e.getMessage());
+            }
+            perEpoch = perEpoch != null && perEpoch;
+            if (perEpoch && everySteps != null) {
+                throw new IllegalArgumentException("eval.every_steps: not with eval.per_epoch; choose one");
+            }
+            if (everySteps != null) {
+                positive("eval.every_steps", everySteps);
+            }
+            if (metric != null && (metric.isBlank() || java.util.Arrays.stream(metric.split("\\+", -1))
+                    .anyMatch(String::isBlank))) {
+                throw new IllegalArgumentException("eval.metric: \"" + metric + "\" is not a key or keys joined "
+                        + "by +");
+            }
+            kTest = positive("eval.k_test", kTest != null ? kTest : 128);
+            batchSize = positive("eval.batch_size", batchSize != null ? batchSize : 16);
+            numBeams = positive("eval.num_beams", numBeams != null ? numBeams : 5);
+            maxNewTokens = positive("eval.max_new_tokens", maxNewTokens != null ? maxNewTokens : 30);
+            minNewTokens = minNewTokens != null ? minNewTokens : 8;
+            if (minNewTokens < 0 || minNewTokens > maxNewTokens) {
+                throw new IllegalArgumentException("eval.min_new_tokens: must be in [0, max_new_tokens "
+                        + maxNewTokens + "], got " + minNewTokens);
+            }
+        }
+
+        /** The figures' keys that make up {@link #metric}, for {@code stage} when none is given. */
+        public java.util.List<String> metricKeys(int stage) {
+            String m = metric != null ? metric : stage == 1 ? "r_mean" : "CIDEr+Bleu_4";
+            return java.util.List.of(m.split("\\+"));
+        }
+
+        /** Evaluation is due after step {@code finished}. */
+        public boolean due(int finished, int saveSteps, int stepsPerEpoch, int totalSteps) {
+            int every = perEpoch ? stepsPerEpoch : everySteps != null ? everySteps : saveSteps;
+            return finished % every == 0 || finished == totalSteps;
+        }
+    }
+
     /** How the learning rate moves: {@code Schedule} in docs/training.md. */
     public enum Schedule {
         /** Linear warm-up from {@code warmup_lr} to {@code lr}, then a cosine to {@code min_lr}, every step. */
@@ -361,7 +440,7 @@ public record TrainConfig(
         return new TrainConfig(outputDir != null ? Path.of(outputDir).toAbsolutePath().normalize().toString()
                 : this.outputDir, seed != null ? seed : this.seed, maxSteps != null ? maxSteps : this.maxSteps,
                 numTrainEpochs, saveSteps != null ? saveSteps : this.saveSteps, saveTotalLimit, model, data, loss,
-                optim);
+                optim, eval);
     }
 
     /** The config as JSON, every default filled in (what a checkpoint records). */
@@ -389,6 +468,11 @@ public record TrainConfig(
      * @return this
      * @throws IllegalArgumentException naming the field
      */
+    private static final java.util.List<String> RETRIEVAL_KEYS = java.util.List.of("txt_r1", "txt_r5", "txt_r10",
+            "txt_r_mean", "img_r1", "img_r5", "img_r10", "img_r_mean", "r_mean", "agg_metrics");
+    private static final java.util.List<String> CAPTION_KEYS = java.util.List.of("Bleu_1", "Bleu_2", "Bleu_3",
+            "Bleu_4", "ROUGE_L", "CIDEr");
+
     public TrainConfig forStage(int stage) {
         Init init = model.init();
         if (stage == 1) {
@@ -403,10 +487,18 @@ public record TrainConfig(
             if (!model.prompt().isEmpty()) {
                 throw new IllegalArgumentException("model.prompt: only stage 2 reads it");
             }
+            if (eval != null && eval.metricKeys(1).stream().anyMatch(k -> !RETRIEVAL_KEYS.contains(k))) {
+                throw new IllegalArgumentException("eval.metric: stage 1 reports " + RETRIEVAL_KEYS + ", not "
+                        + eval.metric());
+            }
         } else if (stage == 2) {
             if (init != Init.STAGE1 && init != Init.CHECKPOINT) {
                 throw new IllegalArgumentException("model.init: stage 2 starts from stage1 (a stage-1 checkpoint in "
                         + "model.qformer_path) or checkpoint, not " + init.configName());
+            }
+            if (eval != null && eval.metricKeys(2).stream().anyMatch(k -> !CAPTION_KEYS.contains(k))) {
+                throw new IllegalArgumentException("eval.metric: stage 2 reports " + CAPTION_KEYS + ", not "
+                        + eval.metric());
             }
         } else {
             throw new IllegalArgumentException("stage must be 1 or 2, got " + stage);
@@ -429,8 +521,11 @@ public record TrainConfig(
         Data d = new Data(resolve(dir, data.annotations()), data.format(), resolve(dir, data.imageRoot()),
                 resolve(dir, data.features()), data.batchSize(), data.numWorkers(), data.prefetch(), data.shuffle(),
                 data.augment(), data.maxTxtLen(), data.maxWords());
+        Eval e = eval == null ? null : new Eval(resolve(dir, eval.annotations()), eval.format(),
+                resolve(dir, eval.imageRoot()), eval.everySteps(), eval.perEpoch(), eval.metric(), eval.kTest(),
+                eval.batchSize(), eval.numBeams(), eval.maxNewTokens(), eval.minNewTokens());
         return new TrainConfig(resolve(dir, outputDir), seed, maxSteps, numTrainEpochs, saveSteps, saveTotalLimit,
-                m, d, loss, optim);
+                m, d, loss, optim, e);
     }
 
     private static String resolve(Path dir, String path) {

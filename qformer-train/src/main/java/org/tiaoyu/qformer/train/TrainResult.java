@@ -14,9 +14,11 @@ import java.util.List;
  * @param seconds        this process's training time
  * @param dataWaitSeconds of that, the time the step waited for the data loader
  * @param metrics        the steps this process ran
+ * @param bestCheckpoint the checkpoint the validation scored best ({@code eval.metric}); null without evaluation
+ * @param bestScore      its score, NaN without evaluation
  */
 public record TrainResult(int stage, int steps, double finalLoss, int skippedRecords, Path outputDir, double seconds,
-        double dataWaitSeconds, List<StepMetrics> metrics) {
+        double dataWaitSeconds, List<StepMetrics> metrics, Path bestCheckpoint, double bestScore) {
 
     public TrainResult {
         metrics = List.copyOf(metrics);

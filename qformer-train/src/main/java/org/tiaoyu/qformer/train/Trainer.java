@@ -39,7 +39,10 @@ import org.tiaoyu.qformer.train.optim.LrSchedule;
  * The training loop, the same for both stages: batches from a {@link BatchLoader}, the stage's loss, backward,
  * gradient accumulation, the global norm (clipped if asked), a guard against non-finite steps, AdamW with LAVIS's
  * parameter groups under the configured schedule, a {@code metrics.jsonl} line per step and a checkpoint every
- * {@code save_steps} steps and at the end, keeping the last {@code save_total_limit}.
+ * {@code save_steps} steps and at the end, keeping the last {@code save_total_limit}. With {@code eval} configured,
+ * the validation split is evaluated on a checkpoint before it is renamed into place (so a crash loses the evaluation
+ * with the checkpoint, never one without the other), a {@code {"step": n, "eval": {…}}} line is logged, and the best
+ * checkpoint by {@code eval.metric} is kept beside the last ones.
  *
  * <p>Everything a step depends on — weights, optimizer moments, the schedule position, the training generator
  * (dropout, hard negatives), the data position — is in the checkpoint, and the data order and augmentation draws
@@ -137,7 +140,7 @@ public final class Trainer<B> {
             Set<String> skipped = new LinkedHashSet<>();
             stage.skippedRecords().forEach(s -> skipped.add(s.toString()));
             TrainerState state = newest != null && resume ? restore(newest, optimizer)
-                    : new TrainerState(0, 0, config.seed() ^ RNG_SALT, 0, 0, List.of(), null);
+                    : new TrainerState(0, 0, config.seed() ^ RNG_SALT, 0, 0, List.of(), null, null, null);
             skipped.addAll(state.skippedRecords());
             if (state.step() >= totalSteps) {
                 throw new BadInputException(newest + ": the run is done already (" + state.step() + " of "
@@ -150,6 +153,9 @@ public final class Trainer<B> {
             LOG.info("{} trainable parameters in {} tensors", params.values().stream()
                     .mapToLong(p -> p.data().length()).sum(), params.size());
 
+            Validation validation = Validation.of(config, stage.stage());
+            Integer bestStep = state.bestStep();
+            double bestScore = state.bestScore() != null ? state.bestScore() : Double.NaN;
             Rng rng = new Rng(state.rngSeed(), state.rngCounter());
             stage.train(rng);
             long microBatches = state.microBatches();
@@ -230,17 +236,33 @@ public final class Trainer<B> {
                                 + "; lower optim.lr or set optim.max_grad_norm");
                     }
                     int finished = step + 1;
-                    if (finished % config.saveSteps() == 0 || finished == totalSteps) {
-                        TrainerState now = new TrainerState(finished, microBatches, rng.seed(), rng.counter(),
-                                nonfiniteInRow, List.copyOf(skipped), JSON.readTree(config.toJson()));
+                    boolean evaluate = validation != null
+                            && validation.due(finished, config.saveSteps(), stepsPerEpoch, totalSteps);
+                    if (finished % config.saveSteps() == 0 || finished == totalSteps || evaluate) {
+                        Evaluated evaluated = new Evaluated(bestStep, bestScore);
+                        long micro = microBatches;
+                        int inRow = nonfiniteInRow;
                         Path dir = Checkpoints.write(outputDir, finished, tmp -> {
                             stage.saveModel(tmp);
+                            if (evaluate) {
+                                evaluated.update(evaluate(validation, tmp, finished, metrics, rng));
+                            }
+                            TrainerState now = new TrainerState(finished, micro, rng.seed(), rng.counter(), inRow,
+                                    List.copyOf(skipped), JSON.readTree(config.toJson()), evaluated.bestStep,
+                                    evaluated.bestStep == null ? null : evaluated.bestScore);
                             SafetensorsWriter.write(tmp.resolve(Checkpoints.OPTIMIZER_FILE), optimizer.state());
                             Files.copy(outputDir.resolve(Checkpoints.METRICS_FILE),
                                     tmp.resolve(Checkpoints.METRICS_FILE));
                             Files.write(tmp.resolve(Checkpoints.STATE_FILE), JSON.writeValueAsBytes(now));
                         });
-                        Checkpoints.prune(outputDir, config.saveTotalLimit());
+                        if (evaluate) {
+                            boolean best = evaluated.bestStep == finished;
+                            Map<String, Double> figures = evaluated.lastFigures;
+                            callbacks.forEach(c -> c.onEvaluation(finished, figures, best));
+                        }
+                        bestStep = evaluated.bestStep;
+                        bestScore = evaluated.bestScore;
+                        Checkpoints.prune(outputDir, config.saveTotalLimit(), bestStep);
                         LOG.info("step {}: checkpoint {}", finished, dir);
                         callbacks.forEach(c -> c.onCheckpoint(finished, dir));
                     }
@@ -254,10 +276,58 @@ public final class Trainer<B> {
                     String.format(java.util.Locale.ROOT, "%.1f", samples / seconds),
                     String.format(java.util.Locale.ROOT, "%.2f", waitedNanos / 1e9));
             TrainResult result = new TrainResult(stage.stage(), last.step(), last.loss(), skipped.size(), outputDir,
-                    seconds, waitedNanos / 1e9, done);
+                    seconds, waitedNanos / 1e9, done, bestStep == null ? null : Checkpoints.pathOf(outputDir, bestStep),
+                    bestScore);
             callbacks.forEach(c -> c.onEnd(result));
             return result;
         }
+    }
+
+    /** The best checkpoint so far, as an evaluation inside a checkpoint's writing updates it. */
+    private static final class Evaluated {
+        Integer bestStep;
+        double bestScore;
+        Map<String, Double> lastFigures;
+
+        Evaluated(Integer bestStep, double bestScore) {
+            this.bestStep = bestStep;
+            this.bestScore = bestScore;
+        }
+
+        void update(Scored s) {
+            lastFigures = s.figures();
+            if (bestStep == null || s.score() > bestScore) {
+                bestStep = s.step();
+                bestScore = s.score();
+            }
+        }
+    }
+
+    private record Scored(int step, double score, Map<String, Double> figures) {}
+
+    /** Evaluates the checkpoint being written in {@code dir}, in eval mode, and logs the figures. */
+    private Scored evaluate(Validation validation, Path dir, int step, MetricsLog metrics, Rng rng)
+            throws IOException {
+        long started = System.nanoTime();
+        stage.eval();
+        Map<String, Double> figures;
+        try {
+            figures = validation.run(dir, (phase, done, total) -> callbacks.forEach(c -> c.onEvaluationProgress(
+                    phase, done, total)));
+        } finally {
+            stage.train(rng);                              // the same generator: evaluation draws nothing
+        }
+        double score = validation.score(figures);
+        ObjectNode line = JSON.createObjectNode();
+        line.put("step", step);
+        ObjectNode eval = line.putObject("eval");
+        figures.forEach((k, v) -> put(eval, k, v));
+        put(eval, "score", score);
+        put(eval, "seconds", (System.nanoTime() - started) / 1e9);
+        metrics.append(line);
+        LOG.info("step {}: validation {} = {} ({})", step, validation.metricName(),
+                String.format(java.util.Locale.ROOT, "%.4f", score), figures);
+        return new Scored(step, score, figures);
     }
 
     /** Loads a checkpoint's weights and optimizer state; returns its trainer state. */

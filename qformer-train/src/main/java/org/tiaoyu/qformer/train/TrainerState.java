@@ -15,6 +15,8 @@ import java.util.List;
  * @param nonfiniteInRow consecutive skipped non-finite steps up to here
  * @param skippedRecords records left out while loading batches so far ({@code source: reason})
  * @param config        the run's config, every default filled in
+ * @param bestStep      the checkpoint the validation scored best so far; null without evaluation
+ * @param bestScore     its score ({@code eval.metric})
  */
 record TrainerState(
         @JsonProperty("step") int step,
@@ -23,4 +25,6 @@ record TrainerState(
         @JsonProperty("rng_counter") long rngCounter,
         @JsonProperty("nonfinite_in_row") int nonfiniteInRow,
         @JsonProperty("skipped_records") List<String> skippedRecords,
-        @JsonProperty("config") JsonNode config) {}
+        @JsonProperty("config") JsonNode config,
+        @JsonProperty("best_step") Integer bestStep,
+        @JsonProperty("best_score") Double bestScore) {}
