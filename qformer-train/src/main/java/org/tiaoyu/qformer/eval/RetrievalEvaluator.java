@@ -9,6 +9,7 @@ import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.tiaoyu.qformer.core.MemoryBudget;
 import org.tiaoyu.qformer.core.autograd.Arena;
 import org.tiaoyu.qformer.core.autograd.Grad;
 import org.tiaoyu.qformer.core.autograd.Tensor;
@@ -172,6 +173,7 @@ public final class RetrievalEvaluator {
             }
             ranks[i] = RetrievalMetrics.bestRank(row, gallery.textsOfImage()[i]);
             progress.update("image→text re-ranking", i + 1, ranks.length);
+            MemoryBudget.collectOccasionally();
         }
         return ranks;
     }
@@ -202,6 +204,7 @@ public final class RetrievalEvaluator {
             }
             ranks[t] = RetrievalMetrics.rank(row, gallery.imageOfText()[t]);
             progress.update("text→image re-ranking", t + 1, ranks.length);
+            MemoryBudget.collectOccasionally();
         }
         return ranks;
     }
