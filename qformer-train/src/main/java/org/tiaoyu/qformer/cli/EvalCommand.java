@@ -1,18 +1,30 @@
 package org.tiaoyu.qformer.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tiaoyu.qformer.core.BadInputException;
+import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.data.CaptionCleaner;
 import org.tiaoyu.qformer.data.CaptionDataset;
 import org.tiaoyu.qformer.data.SkippedRecord;
+import org.tiaoyu.qformer.eval.ModelPredictions;
 import org.tiaoyu.qformer.eval.RetrievalEvaluator;
 import org.tiaoyu.qformer.eval.RetrievalGallery;
+import org.tiaoyu.qformer.eval.VqaAccuracy;
+import org.tiaoyu.qformer.eval.VqaFiles;
+import org.tiaoyu.qformer.eval.VqaQuestion;
+import org.tiaoyu.qformer.eval.VqaResult;
+import org.tiaoyu.qformer.pipeline.Blip2Captioner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,7 +35,7 @@ import picocli.CommandLine.Spec;
  * Progress goes to stderr; the last line on stdout is the figures as one JSON object.
  */
 @Command(name = "eval", description = "Evaluate as the papers' tables are computed (docs/evaluation.md).",
-        subcommands = {EvalCommand.Retrieval.class})
+        subcommands = {EvalCommand.Vqa.class, EvalCommand.Retrieval.class})
 final class EvalCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(EvalCommand.class);
@@ -39,10 +51,142 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Warns about skipped records, by name (the first few) and in number. */
-    static void logSkipped(java.util.List<SkippedRecord> skipped) {
+    static void logSkipped(List<SkippedRecord> skipped) {
         skipped.stream().limit(10).forEach(s -> LOG.warn("skipped {}: {}", s.source(), s.reason()));
         if (skipped.size() > 10) {
             LOG.warn("skipped {} records in all", skipped.size());
+        }
+    }
+
+    /** Writes predictions as a JSON list, atomically. */
+    static void writeJson(Path file, Object value) throws java.io.IOException {
+        AtomicFile.write(file, tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), value));
+    }
+
+    /** The model's flags for commands that can generate their predictions first. */
+    static final class ModelOptions {
+        @Option(names = "--model", paramLabel = "DIR",
+                description = "A Blip2ForConditionalGeneration directory (or stage-2 checkpoint) that makes the "
+                        + "predictions first, with LAVIS's settings.")
+        Path model;
+
+        @Option(names = "--image-root", paramLabel = "DIR", description = "Where the images are.")
+        Path imageRoot;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Where to write the model's predictions.")
+        Path out;
+
+        @Option(names = "--batch-size", paramLabel = "N", defaultValue = "8",
+                description = "Images per generation batch (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        void check(Path predictions) throws java.io.IOException {
+            if ((predictions == null) == (model == null)) {
+                throw new BadInputException("give --predictions or --model, one of them");
+            }
+            if (model == null && (imageRoot != null || out != null)) {
+                throw new BadInputException((imageRoot != null ? "--image-root" : "--out")
+                        + ": only with --model");
+            }
+            if (model != null && imageRoot == null) {
+                throw new BadInputException("--image-root: needed with --model (where the images are)");
+            }
+            if (batchSize < 1) {
+                throw new BadInputException("--batch-size: must be at least 1");
+            }
+            if (out != null) {
+                AtomicFile.requireWritable(out);
+            }
+        }
+    }
+
+    @Command(name = "vqa", description = "VQAv2 accuracy as the official evaluation computes it, of a result file "
+            + "or of a model's answers (prompt \"Question: {} Short answer:\", 5 beams, 1 to 10 tokens).")
+    static final class Vqa implements Callable<Integer> {
+
+        @Spec
+        private CommandSpec spec;
+
+        @Option(names = "--predictions", paramLabel = "FILE", description = "Results: [{question_id, answer}].")
+        private Path predictions;
+
+        @Option(names = "--questions", required = true, paramLabel = "FILE",
+                description = "The official question file.")
+        private Path questions;
+
+        @Option(names = "--annotations", required = true, paramLabel = "FILE",
+                description = "The official annotation file (ten answers per question).")
+        private Path annotations;
+
+        @Option(names = "--image-pattern", paramLabel = "PATTERN",
+                description = "With --model: an image's file name from its id, as Java's String.format writes it "
+                        + "(default: the official COCO_<data_subtype>_%%012d.jpg).")
+        private String imagePattern;
+
+        @picocli.CommandLine.Mixin
+        private ModelOptions model;
+
+        @Override
+        public Integer call() throws java.io.IOException {
+            model.check(predictions);
+            VqaResult result;
+            if (predictions != null) {
+                result = VqaAccuracy.evaluate(annotations, questions, predictions);
+            } else {
+                List<VqaQuestion> asked = VqaFiles.readQuestions(questions);
+                String pattern = imagePattern != null ? imagePattern : officialPattern();
+                List<Path> images = asked.stream().map(q -> model.imageRoot.resolve(String.format(
+                        java.util.Locale.ROOT, pattern, q.imageId()))).toList();
+                for (Path image : images) {
+                    if (!Files.isRegularFile(image)) {
+                        throw new BadInputException(image + ": no such image (--image-root, --image-pattern)");
+                    }
+                }
+                List<String> answers;
+                try (Blip2Captioner captioner = Blip2Captioner.load(model.model);
+                        EvalProgressLine progress = new EvalProgressLine(spec.commandLine().getErr())) {
+                    answers = ModelPredictions.answers(captioner, images, asked.stream().map(VqaQuestion::question)
+                            .toList(), ModelPredictions.QUESTION_TEMPLATE, ModelPredictions.answerSettings(),
+                            model.batchSize, progress);
+                }
+                Map<Long, String> byId = new LinkedHashMap<>();
+                List<Map<String, Object>> results = new ArrayList<>();
+                for (int i = 0; i < asked.size(); i++) {
+                    byId.put(asked.get(i).questionId(), answers.get(i));
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("question_id", asked.get(i).questionId());
+                    line.put("answer", answers.get(i));
+                    results.add(line);
+                }
+                if (model.out != null) {
+                    writeJson(model.out, results);
+                }
+                try {
+                    result = VqaAccuracy.evaluate(VqaFiles.readAnnotations(annotations), byId);
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(annotations + ": " + e.getMessage() + " (questions: " + questions
+                            + ")");
+                }
+            }
+            ObjectNode out = JSON.createObjectNode();
+            out.put("overall", result.overall().unrounded());
+            ObjectNode perAnswerType = out.putObject("perAnswerType");
+            result.perAnswerType().forEach((type, p) -> perAnswerType.put(type, p.unrounded()));
+            ObjectNode perQuestionType = out.putObject("perQuestionType");
+            result.perQuestionType().forEach((type, p) -> perQuestionType.put(type, p.unrounded()));
+            out.put("questions", result.perQuestion().size());
+            spec.commandLine().getOut().println(out);
+            return ExitStatus.OK;
+        }
+
+        /** {@code COCO_<data_subtype>_%012d.jpg}, the official layout, from the question file's data_subtype. */
+        private String officialPattern() throws java.io.IOException {
+            JsonNode subtype = JSON.readTree(questions.toFile()).get("data_subtype");
+            if (subtype == null || !subtype.isTextual()) {
+                throw new BadInputException(questions + ": no data_subtype to name the images by; give "
+                        + "--image-pattern");
+            }
+            return "COCO_" + subtype.asText() + "_%012d.jpg";
         }
     }
 

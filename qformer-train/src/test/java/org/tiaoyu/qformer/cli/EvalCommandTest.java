@@ -36,6 +36,58 @@ class EvalCommandTest {
         return new Result(status, out.toString(), err.toString());
     }
 
+    private static final String EVAL = REPO.resolve("testdata/eval").toString();
+
+    @Test
+    void vqaOfAResultFileGivesTheOfficialFigures() throws Exception {
+        Result r = run("eval", "vqa", "--predictions", EVAL + "/vqa_predictions.json", "--questions",
+                EVAL + "/vqa_questions.json", "--annotations", EVAL + "/vqa_annotations.json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode figures = r.last();
+        JsonNode official = new ObjectMapper().readTree(Path.of(EVAL, "vqa_metrics.json").toFile());
+        assertEquals(official.get("overall_unrounded").asDouble(), figures.get("overall").asDouble(), 0.0);
+        official.get("perAnswerType_unrounded").fields().forEachRemaining(e -> assertEquals(e.getValue().asDouble(),
+                figures.get("perAnswerType").get(e.getKey()).asDouble(), 1e-9 * Math.abs(e.getValue().asDouble())));
+        assertEquals(32, figures.get("questions").asInt());
+    }
+
+    /** With --model the answers are generated first, written with --out, and scored as that file would be. */
+    @Test
+    void vqaOfAModelAnswersFirstAndScoresWhatItWrote() throws Exception {
+        JsonNode questions = new ObjectMapper().readTree(Path.of(EVAL, "vqa_questions.json").toFile());
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Path picture = REPO.resolve("examples/train/tiny-data/images/red_circle_on_white.png");
+        for (JsonNode q : questions.get("questions")) {
+            Path named = images.resolve(String.format("COCO_val2014_%012d.jpg", q.get("image_id").asLong()));
+            if (!Files.exists(named)) {
+                Files.copy(picture, named);
+            }
+        }
+        Path written = dir.resolve("answers.json");
+        Result r = run("eval", "vqa", "--model", REPO.resolve("testdata/e2e/caption_model").toString(),
+                "--image-root", images.toString(), "--questions", EVAL + "/vqa_questions.json", "--annotations",
+                EVAL + "/vqa_annotations.json", "--out", written.toString());
+        assertEquals(0, r.status(), r.err());
+        JsonNode answers = new ObjectMapper().readTree(written.toFile());
+        assertEquals(32, answers.size());
+        assertEquals(questions.get("questions").get(0).get("question_id").asLong(),
+                answers.get(0).get("question_id").asLong());
+        Result again = run("eval", "vqa", "--predictions", written.toString(), "--questions",
+                EVAL + "/vqa_questions.json", "--annotations", EVAL + "/vqa_annotations.json");
+        assertEquals(again.last(), r.last());
+
+        Result noImages = run("eval", "vqa", "--model", REPO.resolve("testdata/e2e/caption_model").toString(),
+                "--image-root", dir.toString(), "--questions", EVAL + "/vqa_questions.json", "--annotations",
+                EVAL + "/vqa_annotations.json");
+        assertEquals(2, noImages.status());
+        assertTrue(noImages.err().startsWith("error: " + dir.resolve("COCO_val2014_000000262148.jpg")
+                + ": no such image"), noImages.err());
+        Result both = run("eval", "vqa", "--model", "m", "--predictions", "p", "--questions", "q",
+                "--annotations", "a");
+        assertEquals(2, both.status());
+        assertTrue(both.err().startsWith("error: give --predictions or --model, one of them"), both.err());
+    }
+
     @Test
     void retrievalReportsLavisKeysForAModelDirectory() throws Exception {
         Result r = run("eval", "retrieval", "--model", REPO.resolve("testdata/e2e/retrieval_model").toString(),
