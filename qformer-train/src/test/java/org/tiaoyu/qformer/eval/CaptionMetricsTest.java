@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,6 +78,40 @@ class CaptionMetricsTest {
         CaptionEvaluation<String> evaluation = CaptionMetrics.pretokenized().evaluate(references, predictions);
         assertMatches(fixture(corpus + "_metrics.json"), evaluation, references.size());
         assertEquals(List.copyOf(references.keySet()), List.copyOf(evaluation.perImage().keySet()));
+    }
+
+    /**
+     * Random tokenised corpora of 1 to 257 images with empty captions, runs of spaces and non-breaking spaces,
+     * scored by pycocoevalcap itself ({@code eval/make_pycocoevalcap_cases.py} says how).
+     */
+    @Test
+    void scoresRandomCorporaAsPycocoevalcapDoes() throws IOException {
+        JsonNode cases;
+        try (InputStream in = getClass().getResourceAsStream("/eval/pycocoevalcap_cases.json")) {
+            cases = new ObjectMapper().readTree(in).get("cases");
+        }
+        int images = 0;
+        for (JsonNode c : cases) {
+            Map<String, List<String>> references = new LinkedHashMap<>();
+            c.get("references").fields().forEachRemaining(e -> {
+                List<String> refs = new ArrayList<>();
+                e.getValue().forEach(r -> refs.add(r.asText()));
+                references.put(e.getKey(), refs);
+            });
+            Map<String, String> predictions = new LinkedHashMap<>();
+            c.get("predictions").fields().forEachRemaining(e -> predictions.put(e.getKey(), e.getValue().asText()));
+            CaptionEvaluation<String> evaluation = CaptionMetrics.pretokenized().evaluate(references, predictions);
+            evaluation.corpus().asMap().forEach((metric, value) -> assertClose(c.get("corpus").get(metric).asDouble(),
+                    value, references.size() + " images: " + metric));
+            List<String> ids = List.copyOf(evaluation.perImage().keySet());
+            for (int i = 0; i < ids.size(); i++) {
+                int image = i;
+                evaluation.perImage().get(ids.get(i)).asMap().forEach((metric, value) -> assertClose(
+                        c.get("per_image").get(metric).get(image).asDouble(), value, "image " + image + ": " + metric));
+            }
+            images += ids.size();
+        }
+        assertEquals(1 + 2 + 7 + 8 + 9 + 17 + 130 + 257, images);
     }
 
     @Test
