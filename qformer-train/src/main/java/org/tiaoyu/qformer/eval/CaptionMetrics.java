@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * COCO caption evaluation as pycocoevalcap's {@code COCOEvalCap.evaluate} ({@code eval.py}) runs it, without
@@ -39,7 +38,7 @@ public final class CaptionMetrics {
     /**
      * @param references  each image's reference captions
      * @param predictions one caption per image to evaluate; each must have at least one reference
-     * @throws IllegalArgumentException when there is no prediction, or a prediction has no references
+     * @throws IllegalArgumentException when there is no prediction, or a prediction is null or has no references
      */
     public <K> CaptionEvaluation<K> evaluate(Map<K, ? extends List<String>> references, Map<K, String> predictions) {
         if (predictions.isEmpty()) {
@@ -50,7 +49,9 @@ public final class CaptionMetrics {
             if (refs == null || refs.isEmpty()) {
                 throw new IllegalArgumentException("the prediction for image " + p.getKey() + " has no references");
             }
-            Objects.requireNonNull(p.getValue(), () -> "the prediction for image " + p.getKey() + " is null");
+            if (p.getValue() == null) {
+                throw new IllegalArgumentException("the prediction for image " + p.getKey() + " is null");
+            }
         }
         List<K> ids = new ArrayList<>(predictions.size());
         List<ImageCaptions> images = new ArrayList<>(predictions.size());
