@@ -17,6 +17,10 @@ import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.data.CaptionCleaner;
 import org.tiaoyu.qformer.data.CaptionDataset;
 import org.tiaoyu.qformer.data.SkippedRecord;
+import org.tiaoyu.qformer.eval.CaptionEvaluation;
+import org.tiaoyu.qformer.eval.CaptionMetrics;
+import org.tiaoyu.qformer.eval.CaptionScores;
+import org.tiaoyu.qformer.eval.CocoCaptionFiles;
 import org.tiaoyu.qformer.eval.ModelPredictions;
 import org.tiaoyu.qformer.eval.RetrievalEvaluator;
 import org.tiaoyu.qformer.eval.RetrievalGallery;
@@ -35,7 +39,7 @@ import picocli.CommandLine.Spec;
  * Progress goes to stderr; the last line on stdout is the figures as one JSON object.
  */
 @Command(name = "eval", description = "Evaluate as the papers' tables are computed (docs/evaluation.md).",
-        subcommands = {EvalCommand.Vqa.class, EvalCommand.Retrieval.class})
+        subcommands = {EvalCommand.Caption.class, EvalCommand.Vqa.class, EvalCommand.Retrieval.class})
 final class EvalCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(EvalCommand.class);
@@ -97,6 +101,85 @@ final class EvalCommand implements Callable<Integer> {
             if (out != null) {
                 AtomicFile.requireWritable(out);
             }
+        }
+    }
+
+    @Command(name = "caption", description = "BLEU-1..4, ROUGE-L and CIDEr-D as pycocoevalcap computes them (PTB "
+            + "tokenisation), of a COCO results file or of a model's captions (prompt \"a photo of\", 5 beams, 8 "
+            + "to 30 tokens).")
+    static final class Caption implements Callable<Integer> {
+
+        @Spec
+        private CommandSpec spec;
+
+        @Option(names = "--predictions", paramLabel = "FILE", description = "COCO results: [{image_id, caption}].")
+        private Path predictions;
+
+        @Option(names = "--references", required = true, paramLabel = "FILE",
+                description = "COCO captions: images [{id, file_name}] and annotations [{image_id, caption}].")
+        private Path references;
+
+        @Option(names = "--per-image", description = "Also each image's scores (\"per_image\": metric → image id "
+                + "→ score).")
+        private boolean perImage;
+
+        @picocli.CommandLine.Mixin
+        private ModelOptions model;
+
+        @Override
+        public Integer call() throws java.io.IOException {
+            model.check(predictions);
+            Map<Object, List<String>> refs;
+            Map<Object, String> preds;
+            if (predictions != null) {
+                CocoCaptionFiles files = CocoCaptionFiles.read(references, predictions);
+                refs = files.references();
+                preds = files.predictions();
+            } else {
+                refs = CocoCaptionFiles.readReferences(references);
+                Map<Object, String> names = CocoCaptionFiles.readImageFiles(references);
+                List<Object> ids = refs.keySet().stream().filter(id -> !refs.get(id).isEmpty()).toList();
+                if (ids.isEmpty()) {
+                    throw new BadInputException(references + ": no image has a reference caption");
+                }
+                List<Path> images = ids.stream().map(id -> model.imageRoot.resolve(names.get(id))).toList();
+                for (Path image : images) {
+                    if (!Files.isRegularFile(image)) {
+                        throw new BadInputException(image + ": no such image (--image-root)");
+                    }
+                }
+                List<String> captions;
+                try (Blip2Captioner captioner = Blip2Captioner.load(model.model);
+                        EvalProgressLine progress = new EvalProgressLine(spec.commandLine().getErr())) {
+                    captions = ModelPredictions.captions(captioner, images, ModelPredictions.CAPTION_PROMPT,
+                            ModelPredictions.captionSettings(), model.batchSize, progress);
+                }
+                preds = new LinkedHashMap<>();
+                List<Map<String, Object>> results = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) {
+                    preds.put(ids.get(i), captions.get(i));
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("image_id", ids.get(i));
+                    line.put("caption", captions.get(i));
+                    results.add(line);
+                }
+                if (model.out != null) {
+                    writeJson(model.out, results);
+                }
+            }
+            CaptionEvaluation<Object> result = CaptionMetrics.tokenizing().evaluate(refs, preds);
+            ObjectNode out = JSON.createObjectNode();
+            result.corpus().asMap().forEach(out::put);
+            if (perImage) {
+                ObjectNode byMetric = out.putObject("per_image");
+                for (String metric : CaptionScores.NAMES) {
+                    ObjectNode scores = byMetric.putObject(metric);
+                    result.perImage().forEach((id, s) -> scores.put(id.toString(), s.asMap().get(metric)));
+                }
+            }
+            out.put("images", preds.size());
+            spec.commandLine().getOut().println(out);
+            return ExitStatus.OK;
         }
     }
 
@@ -215,7 +298,7 @@ final class EvalCommand implements Callable<Integer> {
         private int kTest;
 
         @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
-                description = "Images or texts per batch, pairs per ITM pass (default: ${DEFAULT-VALUE}).")
+                description = "Images or texts encoded at once (default: ${DEFAULT-VALUE}).")
         private int batchSize;
 
         @Override

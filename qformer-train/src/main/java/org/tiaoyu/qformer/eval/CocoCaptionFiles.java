@@ -51,7 +51,8 @@ public record CocoCaptionFiles(Map<Object, List<String>> references, Map<Object,
         return new CocoCaptionFiles(references, readPredictions(predictionsFile, references, referencesFile));
     }
 
-    private static Map<Object, List<String>> readReferences(Path file) {
+    /** The references file alone: each image's captions, in the file's order of {@code images}. */
+    public static Map<Object, List<String>> readReferences(Path file) {
         JsonNode tree = readJson(file, "the references");
         JsonNode images = tree.get("images");
         JsonNode annotations = tree.get("annotations");
@@ -75,6 +76,28 @@ public record CocoCaptionFiles(Map<Object, List<String>> references, Map<Object,
             }
         }
         return references;
+    }
+
+    /**
+     * Each image's {@code file_name} in a references file, for making the predictions: in the order of
+     * {@code images}.
+     */
+    public static Map<Object, String> readImageFiles(Path file) {
+        JsonNode images = readJson(file, "the references").get("images");
+        if (images == null || !images.isArray()) {
+            throw new BadInputException(file + ": not a COCO captions file (no \"images\" list)");
+        }
+        Map<Object, String> files = new LinkedHashMap<>();
+        for (int i = 0; i < images.size(); i++) {
+            String where = file + " images[" + i + "]";
+            Object id = imageId(images.get(i), "id", where);
+            JsonNode name = images.get(i).get("file_name");
+            if (name == null || !name.isTextual() || name.asText().isEmpty()) {
+                throw new BadInputException(where + ": no \"file_name\" (a string), which names the image to caption");
+            }
+            files.putIfAbsent(id, name.asText());
+        }
+        return files;
     }
 
     private static Map<Object, String> readPredictions(Path file, Map<Object, List<String>> references,

@@ -1,6 +1,8 @@
 package org.tiaoyu.qformer.train;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -9,9 +11,14 @@ import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.data.AnnotationFormat;
 import org.tiaoyu.qformer.data.CaptionCleaner;
 import org.tiaoyu.qformer.data.CaptionDataset;
+import org.tiaoyu.qformer.data.CaptionRecord;
+import org.tiaoyu.qformer.eval.CaptionMetrics;
 import org.tiaoyu.qformer.eval.EvalProgress;
+import org.tiaoyu.qformer.eval.ModelPredictions;
 import org.tiaoyu.qformer.eval.RetrievalEvaluator;
 import org.tiaoyu.qformer.eval.RetrievalGallery;
+import org.tiaoyu.qformer.lm.generate.GenerationConfig;
+import org.tiaoyu.qformer.pipeline.Blip2Captioner;
 
 /**
  * Evaluation on the validation split while training ({@link TrainConfig.Eval}), on a checkpoint as it is being
@@ -27,12 +34,14 @@ final class Validation {
     private final int stage;
     private final List<String> metricKeys;
     private final RetrievalGallery gallery;
+    private final String prompt;
 
-    private Validation(TrainConfig.Eval settings, int stage, RetrievalGallery gallery) {
+    private Validation(TrainConfig.Eval settings, int stage, RetrievalGallery gallery, String prompt) {
         this.settings = settings;
         this.stage = stage;
         this.metricKeys = settings.metricKeys(stage);
         this.gallery = gallery;
+        this.prompt = prompt;
     }
 
     /**
@@ -59,7 +68,7 @@ final class Validation {
         RetrievalGallery gallery = RetrievalGallery.of(split.records());
         LOG.info("validation: {} images, {} captions; the best checkpoint by {}", gallery.imageCount(),
                 gallery.textCount(), String.join("+", e.metricKeys(stage)));
-        return new Validation(e, stage, gallery);
+        return new Validation(e, stage, gallery, config.model().prompt());
     }
 
     boolean due(int finished, int saveSteps, int stepsPerEpoch, int totalSteps) {
@@ -72,7 +81,25 @@ final class Validation {
             return RetrievalEvaluator.evaluate(checkpoint, gallery, new RetrievalEvaluator.Settings(
                     settings.kTest(), settings.batchSize()), progress).metrics().asMap();
         }
-        throw new UnsupportedOperationException("caption evaluation");
+        return captionFigures(checkpoint, progress);
+    }
+
+    /** Stage 2: one caption per image (the training prompt, the configured decoding), scored as pycocoevalcap does. */
+    private Map<String, Double> captionFigures(Path checkpoint, EvalProgress progress) {
+        GenerationConfig decoding = GenerationConfig.builder().numBeams(settings.numBeams())
+                .maxNewTokens(settings.maxNewTokens()).minNewTokens(settings.minNewTokens()).build();
+        List<String> captions;
+        try (Blip2Captioner captioner = Blip2Captioner.load(checkpoint)) {
+            captions = ModelPredictions.captions(captioner, gallery.images().stream().map(CaptionRecord::file)
+                    .toList(), prompt, decoding, settings.batchSize(), progress);
+        }
+        Map<Integer, List<String>> references = new LinkedHashMap<>();
+        Map<Integer, String> predictions = new LinkedHashMap<>();
+        for (int i = 0; i < gallery.imageCount(); i++) {
+            references.put(i, Arrays.stream(gallery.textsOfImage()[i]).mapToObj(gallery.texts()::get).toList());
+            predictions.put(i, captions.get(i));
+        }
+        return CaptionMetrics.tokenizing().evaluate(references, predictions).corpus().asMap();
     }
 
     /** The sum of the metric's keys: what "best" maximises. */

@@ -39,6 +39,39 @@ class EvalCommandTest {
     private static final String EVAL = REPO.resolve("testdata/eval").toString();
 
     @Test
+    void captionOfAResultFileGivesPycocoevalcapFiguresAndPerImageOnRequest() throws Exception {
+        Result r = run("eval", "caption", "--predictions", EVAL + "/caption_predictions.json", "--references",
+                EVAL + "/caption_references.json", "--per-image");
+        assertEquals(0, r.status(), r.err());
+        JsonNode figures = r.last();
+        JsonNode official = new ObjectMapper().readTree(Path.of(EVAL, "caption_metrics.json").toFile());
+        for (String key : List.of("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L", "CIDEr")) {
+            double want = official.get(key).asDouble();
+            assertEquals(want, figures.get(key).asDouble(), 1e-9 * Math.abs(want), key);
+            official.get("per_image").get(key).fields().forEachRemaining(e -> assertEquals(e.getValue().asDouble(),
+                    figures.get("per_image").get(key).get(e.getKey()).asDouble(),
+                    1e-9 * Math.abs(e.getValue().asDouble()), key + " of image " + e.getKey()));
+        }
+        assertEquals(22, figures.get("images").asInt());
+    }
+
+    @Test
+    void captionOfAModelCaptionsFirstAndScoresWhatItWrote() throws Exception {
+        Path written = dir.resolve("captions.json");
+        String references = REPO.resolve("examples/train/tiny-data/captions_coco.json").toString();
+        Result r = run("eval", "caption", "--model", REPO.resolve("testdata/e2e/caption_model").toString(),
+                "--image-root", REPO.resolve("examples/train/tiny-data").toString(), "--references", references,
+                "--out", written.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(32, new ObjectMapper().readTree(written.toFile()).size());
+        Result again = run("eval", "caption", "--predictions", written.toString(), "--references", references);
+        assertEquals(again.last(), r.last());
+        Result noRoot = run("eval", "caption", "--model", "m", "--references", references);
+        assertEquals(2, noRoot.status());
+        assertTrue(noRoot.err().startsWith("error: --image-root: needed with --model"), noRoot.err());
+    }
+
+    @Test
     void vqaOfAResultFileGivesTheOfficialFigures() throws Exception {
         Result r = run("eval", "vqa", "--predictions", EVAL + "/vqa_predictions.json", "--questions",
                 EVAL + "/vqa_questions.json", "--annotations", EVAL + "/vqa_annotations.json");

@@ -92,6 +92,27 @@ class TrainingEvaluationTest {
         assertEquals(whole.bestScore(), resumed.bestScore(), 0.0);
     }
 
+    /** Stage 2 captions the split's images with the training prompt and scores them with pycocoevalcap's metrics. */
+    @Test
+    void stageTwoScoresCaptionsByCiderPlusBleu4() throws Exception {
+        TrainConfig c = TrainConfig.read(TinyRun.stage2(dir, "max_steps=3", "save_steps=3",
+                "eval.annotations=" + VALIDATION, "eval.num_beams=2", "eval.max_new_tokens=6",
+                "eval.min_new_tokens=1"));
+        TrainResult r;
+        try (Stage2Training stage = Stage2Training.create(c)) {
+            r = new Trainer<>(c, stage).run(false);
+        }
+        List<JsonNode> lines = evalLines(dir.resolve("out"));
+        assertEquals(1, lines.size());
+        JsonNode eval = lines.get(0).get("eval");
+        for (String key : List.of("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L", "CIDEr")) {
+            assertTrue(eval.get(key).isNumber(), key);
+        }
+        assertEquals(eval.get("CIDEr").asDouble() + eval.get("Bleu_4").asDouble(), eval.get("score").asDouble(),
+                1e-12, "LAVIS's choice of best: CIDEr + BLEU-4");
+        assertEquals(dir.resolve("out/checkpoint-3"), r.bestCheckpoint());
+    }
+
     @Test
     void aMetricTheStageDoesNotReportIsRefused() {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(
