@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code qformer features --model DIR --images LIST_OR_DIR --out CACHE}: the frozen-feature cache (see
  * {@link org.tiaoyu.qformer.vision.features.FeatureCache} for its layout). Run it again on the same {@code CACHE}
- * to resume after an interruption or to add images; unreadable images are skipped and listed in the index.
+ * to resume after an interruption or to add images; unreadable images are skipped and listed in the index. A
+ * folder or list file with no images at all is bad input: nothing is written.
  *
  * <p>Progress: a line on stderr rewritten after every batch when there is a console, and an INFO log line per
  * shard in any case.
@@ -50,8 +51,8 @@ final class FeaturesCommand implements Callable<Integer> {
     private Path model;
 
     @Option(names = "--images", required = true, paramLabel = "LIST_OR_DIR", description = "A directory (its "
-            + "PNG, JPEG, BMP and GIF files, recursively; ids are relative paths) or a text file of image paths, "
-            + "one per line, relative to the file (ids are the lines).")
+            + "PNG, JPEG, BMP, GIF and WebP files, recursively; ids are relative paths) or a text file of image "
+            + "paths, one per line, relative to the file (ids are the lines).")
     private Path images;
 
     @Option(names = "--out", required = true, paramLabel = "CACHE", description = "The cache directory.")
@@ -80,6 +81,11 @@ final class FeaturesCommand implements Callable<Integer> {
             throw new BadInputException(model + ": not a model directory");
         }
         List<ImageSource> sources = ImageSource.list(images);
+        if (sources.isEmpty()) {
+            throw new BadInputException(images + (Files.isDirectory(images)
+                    ? ": no images in the folder (PNG, JPEG, BMP, GIF or WebP files, searched recursively)"
+                    : ": the list file names no images"));
+        }
         VisionTower tower = VisionTower.load(model);
         // The tower's position embeddings fix the input size, whatever preprocessor_config.json says.
         ImageProcessor processor = new ImageProcessor(

@@ -131,4 +131,37 @@ class FeaturesCommandTest {
             assertFalse(Files.exists(dir.resolve(name)), name);
         }
     }
+
+    /** An empty folder, a folder without images or a list naming none is bad input, not an empty cache. */
+    @Test
+    void noImagesIsBadInput() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        Path noImages = Files.createDirectories(dir.resolve("no-images/sub"));
+        Files.writeString(noImages.resolve("readme.txt"), "no images here\n");
+        Path list = Files.writeString(dir.resolve("blank-list.txt"), "\n  \n");
+        String[][] cases = {{empty.toString(), "no images in the folder"},
+            {noImages.getParent().toString(), "no images in the folder"},
+            {list.toString(), "the list file names no images"}};
+        for (String[] c : cases) {
+            Path cache = dir.resolve("cache");
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int status = run(out, err, "features", "--model", MODEL.toString(), "--images", c[0], "--out",
+                    cache.toString());
+            assertEquals(2, status, err.toString());
+            List<String> lines = err.toString().lines().toList();
+            assertEquals(1, lines.size(), err.toString());
+            assertTrue(lines.get(0).startsWith("error: " + c[0] + ": " + c[1]), lines.get(0));
+            assertEquals("", out.toString());
+            assertFalse(Files.exists(cache), "a cache was written for " + c[0]);
+        }
+    }
+
+    @Test
+    void helpNamesEveryFormatADirectoryIsSearchedFor() {
+        StringWriter out = new StringWriter();
+        assertEquals(0, run(out, new StringWriter(), "features", "--help"));
+        String help = out.toString().replaceAll("\\s+", " ");
+        assertTrue(help.contains("PNG, JPEG, BMP, GIF and WebP files"), help);
+    }
 }
