@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code qformer generate} (DESIGN §5): HF's {@code generate} on token ids. Writes {@code sequences} in HF's layout
- * (OPT: prompt + new tokens; T5: decoder start + new tokens) and, for beam search, {@code sequences_scores}.
+ * (OPT: prompt + new tokens; T5: decoder start + new tokens) and, for beam search, {@code sequences_scores}, then
+ * prints one line naming the output file and the shapes written.
  */
 @Command(name = "generate", description = "Generate token ids from pixel values (and prompt ids) with a BLIP-2 "
         + "model directory.")
@@ -66,9 +67,10 @@ final class GenerateCommand implements Callable<Integer> {
         Blip2Generator generator = Blip2Generator.load(model);
         GenerationConfig settings = generation.settings(GenerationConfig.fromModelDir(model));
         List<GenerationOutput> parts = new ArrayList<>();
+        long images;
         try (InputTensors in = new InputTensors(inputs)) {
             int size = generator.imageSize();
-            long images = in.requireShape("pixel_values", -1, 3, size, size)[0];
+            images = in.requireShape("pixel_values", -1, 3, size, size)[0];
             if (images == 0) {
                 throw new BadInputException(in.path() + ": tensor 'pixel_values' holds no images (the batch is "
                         + "empty)");
@@ -108,6 +110,11 @@ final class GenerateCommand implements Callable<Integer> {
             tensors.put("sequences_scores", Nd4j.createFromArray(result.sequencesScores()).castTo(DataType.FLOAT));
         }
         SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
+        long[][] sequences = result.sequences();
+        int length = sequences.length == 0 ? 0 : sequences[0].length;
+        spec.commandLine().getOut().printf("sequences %d x %d (%d images, %d each)%s -> %s%n", sequences.length,
+                length, images, sequences.length / images,
+                result.sequencesScores() == null ? "" : ", sequences_scores " + result.sequencesScores().length, out);
         return ExitStatus.OK;
     }
 }

@@ -11,11 +11,19 @@ import org.tiaoyu.qformer.core.io.AtomicFile;
 import org.tiaoyu.qformer.core.io.safetensors.SafetensorsWriter;
 import org.tiaoyu.qformer.vision.Blip2ImageTextRetrieval;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code qformer retrieval}: ITM and ITC scores of a {@code Blip2ForImageTextRetrieval} directory (DESIGN §5). */
+/**
+ * {@code qformer retrieval}: ITM and ITC scores of a {@code Blip2ForImageTextRetrieval} directory (DESIGN §5),
+ * written to a safetensors file; prints one line naming the file and the shapes written.
+ */
 @Command(name = "retrieval", description = "Score images against texts with a Blip2ForImageTextRetrieval model.")
 final class RetrievalCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
 
     @Option(names = "--model", required = true, paramLabel = "DIR",
             description = "A Blip2ForImageTextRetrieval directory.")
@@ -51,6 +59,10 @@ final class RetrievalCommand implements Callable<Integer> {
         tensors.put("itc_text_embeds", scores.textEmbeds());
         tensors.replaceAll((name, array) -> array.dup('c'));
         SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
+        long[] itm = scores.itmLogits().shape();
+        long[] itc = scores.itcPerImage().shape();
+        spec.commandLine().getOut().printf("%d image-text pairs: itm_logits_per_image %d x %d, itc_logits_per_image "
+                + "%d x %d -> %s%n", pixels.size(0), itm[0], itm[1], itc[0], itc[1], out);
         return ExitStatus.OK;
     }
 }

@@ -47,8 +47,9 @@ class GenerateCommandTest {
             }
         }
         Path out = dir.resolve("out.safetensors");
+        StringWriter stdout = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = QFormerCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "generate",
+        int status = QFormerCommand.run(new PrintWriter(stdout), new PrintWriter(err), "generate",
                 "--model", root.resolve("model").toString(), "--inputs", inputs.toString(), "--max-new-tokens", "8",
                 "--num-beams", String.valueOf(beams), "--batch-size", String.valueOf(batchSize), "--out",
                 out.toString());
@@ -57,6 +58,9 @@ class GenerateCommandTest {
             INDArray expected = ref.load("generate_" + mode + "_sequences");
             INDArray actual = ours.load("sequences");
             assertArrayEquals(expected.shape(), actual.shape());
+            long rows = expected.size(0);
+            assertEquals(String.format("sequences %d x %d (%d images, 1 each)%s -> %s%n", rows, expected.size(1), rows,
+                    beams > 1 ? ", sequences_scores " + rows : "", out), stdout.toString());
             for (int i = 0; i < expected.size(0); i++) {
                 assertArrayEquals(expected.getRow(i).dup().toLongVector(), actual.getRow(i).dup().toLongVector(),
                         "row " + i);

@@ -27,8 +27,9 @@ class RetrievalCommandTest {
     void matchesHuggingFaceFromPixels(String fixture) {
         Path root = Fixtures.path(fixture);
         Path out = dir.resolve("out.safetensors");
+        StringWriter stdout = new StringWriter();
         StringWriter err = new StringWriter();
-        int status = QFormerCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "retrieval",
+        int status = QFormerCommand.run(new PrintWriter(stdout), new PrintWriter(err), "retrieval",
                 "--model", root.resolve("retrieval_model").toString(), "--inputs",
                 root.resolve("retrieval_inputs.safetensors").toString(), "--out", out.toString());
         assertEquals(0, status, err.toString());
@@ -42,6 +43,9 @@ class RetrievalCommandTest {
                 double diff = expected.sub(actual).amaxNumber().doubleValue();
                 assertTrue(diff <= 1e-4, name + ": max |difference| " + diff);
             }
+            long pairs = ref.load("itc_logits_per_image").size(0);
+            assertEquals(String.format("%d image-text pairs: itm_logits_per_image %d x 2, itc_logits_per_image %d x %d "
+                    + "-> %s%n", pairs, pairs, pairs, pairs, out), stdout.toString());
         }
     }
 }
