@@ -18,12 +18,18 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.ParameterException;
 
 /**
  * Every {@code ./qformer} command in the README and docs/ that runs on the repository's own data is run as written
- * (outputs under {@code /tmp/} go to a temporary directory instead) and must succeed: a clone with nothing beside it
- * runs what its documentation shows. Left out, by rule: benchmarks ({@code bench}, programs with their own smoke
- * tests in {@link BenchCommandTest}), and examples on the user's own files ({@code ~/models/…}, {@code photo.jpg}).
+ * (outputs under {@code /tmp/} go to a temporary directory instead) and must succeed and print something: a clone
+ * with nothing beside it runs what its documentation shows. Run: the code-block lines that start with
+ * {@code ./qformer }. Left out, by rule: benchmarks ({@code bench}, programs with their own smoke tests in
+ * {@link BenchCommandTest}, and the timed recipes of docs/performance.md and the like, which start with
+ * {@code /usr/bin/time}, {@code JAVA_OPTS=…} or a pipeline), and examples on the user's own files
+ * ({@code ~/models/…}, {@code photo.jpg}). Those are still parsed: every {@code ./qformer} in a code block, wherever
+ * it stands, must be a command line {@code qformer} accepts, so no synopsis ({@code [--flag N]}, {@code a|b}) sits in
+ * a block that a reader pastes into a shell.
  */
 class DocumentedCommandsTest {
 
@@ -35,12 +41,8 @@ class DocumentedCommandsTest {
 
     @Test
     void everyDocumentedCommandOnTheRepositorysDataRuns() throws IOException {
-        List<Path> documents = new ArrayList<>(List.of(ROOT.resolve("README.md")));
-        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
-            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(documents::add);
-        }
         int ran = 0;
-        for (Path document : documents) {
+        for (Path document : documents()) {
             for (List<String> command : commands(Files.readString(document))) {
                 if (command.isEmpty() || command.get(0).equals("bench")
                         || command.stream().anyMatch(a -> a.startsWith("~") || a.equals("photo.jpg"))) {
@@ -54,13 +56,52 @@ class DocumentedCommandsTest {
                 int at = args.indexOf("--out");
                 if (at >= 0) {
                     assertTrue(Files.size(Path.of(args.get(at + 1))) > 0, String.join(" ", command) + " wrote nothing");
-                } else {
-                    assertFalse(out.toString().isBlank(), String.join(" ", command) + " printed nothing");
                 }
+                assertFalse(out.toString().isBlank(), String.join(" ", command) + " printed nothing");
                 ran++;
             }
         }
         assertTrue(ran >= 10, "only " + ran + " documented commands found");
+    }
+
+    @Test
+    void everyQformerCommandInACodeBlockParses() throws IOException {
+        int parsed = 0;
+        for (Path document : documents()) {
+            Matcher block = CODE_BLOCK.matcher(Files.readString(document));
+            while (block.find()) {
+                for (String line : block.group(1).replaceAll("\\\\\\n\\s*", " ").split("\\n")) {
+                    List<String> words = words(line);
+                    int at = words.indexOf("./qformer");
+                    if (at < 0 || (at > 0 && words.get(at - 1).equals("xargs"))) {  // xargs adds the arguments
+                        continue;
+                    }
+                    List<String> args = new ArrayList<>();
+                    for (String word : words.subList(at + 1, words.size())) {
+                        if (List.of("|", "||", "&&", ";", "&", ">", "<", "2>").contains(word)) {
+                            break;
+                        }
+                        args.add(word);
+                    }
+                    try {
+                        QFormerCommand.commandLine(new PrintWriter(new StringWriter()),
+                                new PrintWriter(new StringWriter())).parseArgs(args.toArray(String[]::new));
+                    } catch (ParameterException e) {
+                        throw new AssertionError(document.getFileName() + ": " + line.strip() + "\n" + e.getMessage(), e);
+                    }
+                    parsed++;
+                }
+            }
+        }
+        assertTrue(parsed >= 30, "only " + parsed + " documented commands found");
+    }
+
+    private static List<Path> documents() throws IOException {
+        List<Path> documents = new ArrayList<>(List.of(ROOT.resolve("README.md")));
+        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(documents::add);
+        }
+        return documents;
     }
 
     /** The {@code ./qformer} commands of the documents' code blocks, continuation lines joined, comments dropped. */
