@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
             HelpCommand.class,
             BenchCommand.class,
             CaptionCommand.class,
+            DemoCommand.class,
             EvalCommand.class,
             FeaturesCommand.class,
             ForwardCommand.class,

@@ -29,6 +29,8 @@ public final class DemoTokenizers {
     /** The language model's special tokens, at OPT's ids. */
     public static final List<String> LM_SPECIALS = List.of("<s>", "<pad>", "</s>", "<unk>");
     public static final String NEWLINE = "\n";
+    /** BLIP-2's placeholder for the query embeddings in the language model's input (HF's {@code image_token_index}). */
+    public static final String IMAGE_TOKEN = "<image>";
     public static final List<String> QFORMER_SPECIALS = List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]");
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,11 +47,12 @@ public final class DemoTokenizers {
         return new ArrayList<>(words);
     }
 
-    /** The language model's vocabulary: the specials, the newline, the words; id = position. */
+    /** The language model's vocabulary: the specials, the newline, the words, {@code <image>}; id = position. */
     public static List<String> languageModelVocabulary() {
         List<String> vocab = new ArrayList<>(LM_SPECIALS);
         vocab.add(NEWLINE);
         vocab.addAll(captionWords());
+        vocab.add(IMAGE_TOKEN);
         return vocab;
     }
 
@@ -115,7 +118,9 @@ public final class DemoTokenizers {
         root.putNull("decoder");
         ObjectNode model = root.putObject("model").put("type", "WordLevel").put("unk_token", "<unk>");
         vocabulary(model, vocab);
-        addedTokens(root, vocab, LM_SPECIALS);
+        List<String> added = new ArrayList<>(LM_SPECIALS);
+        added.add(IMAGE_TOKEN);
+        addedTokens(root, vocab, added);
         write(dir.resolve("tokenizer.json"), root);
         write(dir.resolve("tokenizer_config.json"), Map.of("tokenizer_class", "PreTrainedTokenizerFast",
                 "bos_token", "</s>", "eos_token", "</s>", "pad_token", "<pad>", "unk_token", "<unk>",

@@ -83,9 +83,25 @@ public final class ShapesDataset {
         return out;
     }
 
+    /** {@code count} pictures of as many different scenes of the split, in a seeded order. */
+    public static List<Sample> distinctSample(Split split, int count, long seed) {
+        List<ShapeScene> scenes = new ArrayList<>(scenes(split));
+        if (count > scenes.size()) {
+            throw new IllegalArgumentException(count + " different scenes asked, the split has " + scenes.size());
+        }
+        Rng rng = new Rng(seed);
+        List<Sample> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {                       // a partial Fisher-Yates shuffle
+            int j = i + (int) (rng.nextDouble() * (scenes.size() - i));
+            java.util.Collections.swap(scenes, i, j);
+            out.add(new Sample(scenes.get(i), draw(scenes.get(i), rng)));
+        }
+        return out;
+    }
+
     /**
      * Draws a scene: the first shape in the top (above) or left (left of) half, the other in the other half, each
-     * centred in its half give or take 3 pixels; small shapes 7 pixels across, large ones 13.
+     * centred in its half give or take 2 pixels; small shapes 8 pixels across, large ones 14.
      */
     public static BufferedImage draw(ShapeScene scene, Rng rng) {
         BufferedImage image = new BufferedImage(SIZE, SIZE, BufferedImage.TYPE_INT_RGB);
@@ -108,11 +124,11 @@ public final class ShapesDataset {
     }
 
     private static double jitter(Rng rng) {
-        return (rng.nextDouble() * 2 - 1) * 3;
+        return (rng.nextDouble() * 2 - 1) * 2;
     }
 
     private static void draw(Graphics2D g, Shape s, double cx, double cy) {
-        int d = s.size().equals("small") ? 7 : 13;
+        int d = s.size().equals("small") ? 8 : 14;
         int x = (int) Math.round(cx - d / 2.0);
         int y = (int) Math.round(cy - d / 2.0);
         g.setColor(RGB.get(s.colour()));
@@ -125,6 +141,11 @@ public final class ShapesDataset {
         }
     }
 
+    /** Where {@link #write} puts picture {@code i}, relative to its directory. */
+    public static String imageName(int i) {
+        return String.format(java.util.Locale.ROOT, "images/%05d.png", i);
+    }
+
     /**
      * Writes the samples as {@code dir/images/NNNNN.png} and {@code dir/captions.jsonl} (one line per picture:
      * {@code image}, {@code caption}); returns the manifest.
@@ -135,7 +156,7 @@ public final class ShapesDataset {
             ObjectMapper json = new ObjectMapper();
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < samples.size(); i++) {
-                String name = String.format(java.util.Locale.ROOT, "images/%05d.png", i);
+                String name = imageName(i);
                 ImageIO.write(samples.get(i).image(), "png", dir.resolve(name).toFile());
                 Map<String, Object> line = new LinkedHashMap<>();
                 line.put("image", name);
