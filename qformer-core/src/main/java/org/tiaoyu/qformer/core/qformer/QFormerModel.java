@@ -77,7 +77,7 @@ public final class QFormerModel extends Module {
      * @param embeddings  [B, L, D]: {@code queryLength} query embeddings, then text embeddings (word + position)
      * @param queryLength how many leading rows are queries (0: text alone)
      * @param mask        additive self-attention mask broadcastable to [B, heads, L, P+L] (see
-     *                    {@link AttentionMasks}), or null for all-visible
+     *                    {@link MaskStrategy}), or null for all-visible
      * @param image       the images the query rows cross-attend to ({@link #encodeImage}), or null without queries
      * @param past        per layer, cached keys and values of P earlier rows, or null
      */
