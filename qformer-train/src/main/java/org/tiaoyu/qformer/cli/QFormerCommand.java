@@ -98,6 +98,11 @@ public final class QFormerCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // The command line's quiet logging config; it is not named logback.xml, so that an application using the
+        // library with Logback keeps its own. -Dlogback.configurationFile=… still overrides it.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "org/tiaoyu/qformer/cli/logback.xml");
+        }
         NativeBackend.configure(); // before anything loads ND4J
         // JavaCPP (under ND4J) prints warnings straight to stderr unless told to log through SLF4J.
         if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
