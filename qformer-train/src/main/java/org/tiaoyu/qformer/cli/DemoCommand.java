@@ -62,6 +62,8 @@ final class DemoCommand implements Callable<Integer> {
         row(stdout, "image->text recall@1", r.chance().i2tR1(), r.before().i2tR1(), r.after().i2tR1());
         row(stdout, "caption accuracy", r.chance().captionAccuracy(), r.before().captionAccuracy(),
                 r.after().captionAccuracy());
+        row(stdout, "attributes named right", r.chance().attributeAccuracy(), r.before().attributeAccuracy(),
+                r.after().attributeAccuracy());
         r.examples().stream().limit(5).forEach(e -> stdout.printf(Locale.ROOT, "  %s%n    wrote: %s%n    truth: %s%n",
                 e.right() ? "right" : "wrong", e.generated(), e.reference()));
         stdout.printf(Locale.ROOT, "%.0f s%n", r.seconds());
@@ -70,6 +72,7 @@ final class DemoCommand implements Callable<Integer> {
             line.put("t2i_r1", r.after().t2iR1());
             line.put("i2t_r1", r.after().i2tR1());
             line.put("caption_accuracy", r.after().captionAccuracy());
+            line.put("attribute_accuracy", r.after().attributeAccuracy());
             line.put("seconds", r.seconds());
             stdout.println(line);
         }

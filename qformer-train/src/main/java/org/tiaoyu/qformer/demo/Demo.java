@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -76,11 +75,26 @@ public final class Demo {
     }
 
     /**
-     * @param t2iR1           text→image recall@1 in the gallery, 0 to 1
-     * @param i2tR1           image→text recall@1
-     * @param captionAccuracy the share of held-out pictures captioned with every attribute right
+     * @param t2iR1             text→image recall@1 in the gallery, 0 to 1
+     * @param i2tR1             image→text recall@1
+     * @param captionAccuracy   the share of held-out pictures captioned with every attribute right
+     * @param attributeAccuracy the share of the seven attributes the captions name right (0 for a caption that is
+     *                          not one of the demo's)
      */
-    public record Figures(double t2iR1, double i2tR1, double captionAccuracy) {}
+    public record Figures(double t2iR1, double i2tR1, double captionAccuracy, double attributeAccuracy) {}
+
+    /** How many of a scene's seven attributes a caption names right. */
+    static int attributesRight(ShapeScene truth, String caption) {
+        return ShapeScene.parse(caption).map(c -> {
+            long[] a = EncoderPretraining.labels(truth);
+            long[] b = EncoderPretraining.labels(c);
+            int right = 0;
+            for (int i = 0; i < a.length; i++) {
+                right += a[i] == b[i] ? 1 : 0;
+            }
+            return right;
+        }).orElse(0);
+    }
 
     /**
      * @param before   the untrained BLIP-2 (pretrained frozen encoders, random Q-Former and projection)
@@ -142,7 +156,7 @@ public final class Demo {
         DemoModels.writeGeneration(generationDir, tower, lm);
         double lmLoss;
         try (HfTokenizer tokenizer = HfTokenizer.load(generationDir)) {
-            lmLoss = EncoderPretraining.trainLanguage(lm, tokenizer, train.stream().map(x -> x.scene().caption())
+            lmLoss = EncoderPretraining.trainLanguage(lm, tokenizer, train.stream().map(ShapesDataset.Sample::scene)
                     .toList(), s.languageSteps(), 32, 2e-3, s.seed() + 3,
                     progress::pretrainingStep);
         }
@@ -163,7 +177,7 @@ public final class Demo {
         Path untrainedDir = outputDir.resolve("models/untrained");
         DemoModels.writeUntrainedGeneration(untrainedDir, config, tower, lm, new Rng(s.seed() + 5));
         Path heldImages = heldManifest.getParent();
-        double beforeCaptions = captionAccuracy(untrainedDir, heldImages, held, null);
+        double[] beforeCaptions = captionAccuracy(untrainedDir, heldImages, held, null);
 
         progress.phase(PHASES[4], 5, PHASES.length);
         TrainConfig stage1Config = stage1Config(s, outputDir, retrievalDir, trainManifest);
@@ -185,11 +199,14 @@ public final class Demo {
         RetrievalMetrics afterRecall = RetrievalEvaluator.evaluate(stage1Checkpoint, gallery, settings(s),
                 progress::onEvaluationProgress).metrics();
         List<Example> examples = new ArrayList<>();
-        double afterCaptions = captionAccuracy(stage2Checkpoint, heldImages, held, examples);
+        double[] afterCaptions = captionAccuracy(stage2Checkpoint, heldImages, held, examples);
 
-        Figures before = new Figures(beforeRecall.imgR1() / 100, beforeRecall.txtR1() / 100, beforeCaptions);
-        Figures after = new Figures(afterRecall.imgR1() / 100, afterRecall.txtR1() / 100, afterCaptions);
-        Figures chance = new Figures(1.0 / gallery.imageCount(), 1.0 / gallery.textCount(), chanceOfACaption());
+        Figures before = new Figures(beforeRecall.imgR1() / 100, beforeRecall.txtR1() / 100, beforeCaptions[0],
+                beforeCaptions[1]);
+        Figures after = new Figures(afterRecall.imgR1() / 100, afterRecall.txtR1() / 100, afterCaptions[0],
+                afterCaptions[1]);
+        Figures chance = new Figures(1.0 / gallery.imageCount(), 1.0 / gallery.textCount(), chanceOfACaption(),
+                chanceOfAnAttribute());
         return new Result(before, after, chance, examples, stage1, stage2, (System.nanoTime() - started) / 1e9,
                 outputDir);
     }
@@ -198,8 +215,11 @@ public final class Demo {
         return new RetrievalEvaluator.Settings(Math.min(16, s.galleryImages()), 32);
     }
 
-    /** The share of pictures whose generated caption names every attribute right; fills {@code examples}. */
-    private static double captionAccuracy(Path modelDir, Path dataDir, List<ShapesDataset.Sample> held,
+    /**
+     * The share of pictures whose generated caption names every attribute right, and the share of attributes named
+     * right; fills {@code examples}.
+     */
+    private static double[] captionAccuracy(Path modelDir, Path dataDir, List<ShapesDataset.Sample> held,
             List<Example> examples) {
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < held.size(); i++) {
@@ -211,15 +231,26 @@ public final class Demo {
             captions = ModelPredictions.captions(captioner, files, PROMPT, decoding, 16, EvalProgress.NONE);
         }
         int right = 0;
+        int attributes = 0;
         for (int i = 0; i < held.size(); i++) {
             ShapeScene truth = held.get(i).scene();
             boolean ok = ShapeScene.parse(captions.get(i)).map(truth::equals).orElse(false);
             right += ok ? 1 : 0;
+            attributes += attributesRight(truth, captions.get(i));
             if (examples != null) {
                 examples.add(new Example(files.get(i), truth.caption(), captions.get(i), ok));
             }
         }
-        return (double) right / held.size();
+        return new double[] {(double) right / held.size(), attributes / (7.0 * held.size())};
+    }
+
+    /** Guessing one attribute: the mean over the seven of 1 / its number of values. */
+    static double chanceOfAnAttribute() {
+        double sum = 0;
+        for (int classes : EncoderPretraining.HEADS) {
+            sum += 1.0 / classes;
+        }
+        return sum / EncoderPretraining.HEADS.length;
     }
 
     /** Guessing each of the seven attributes: (1/2 · 1/4 · 1/3)² · 1/2. */
@@ -250,11 +281,5 @@ public final class Demo {
     private static TrainConfig.Optim optim(int steps, double lr) {
         return new TrainConfig.Optim(lr, lr / 10, lr / 100, Math.max(1, steps / 10), null, 0.05, null, null, null,
                 1.0, null, null, null);
-    }
-
-    /** The figures as the demo's JSON line has them. */
-    public static Map<String, Double> summary(Result r) {
-        return Map.of("t2i_r1", r.after().t2iR1(), "i2t_r1", r.after().i2tR1(), "caption_accuracy",
-                r.after().captionAccuracy(), "seconds", r.seconds());
     }
 }

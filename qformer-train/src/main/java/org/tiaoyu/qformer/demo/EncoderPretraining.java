@@ -25,7 +25,7 @@ import org.tiaoyu.qformer.vision.Blip2VisionTower;
 /**
  * What BLIP-2 assumes of its frozen encoders, made for the demo with the library's own engine: the vision tower
  * pretrained to classify what a picture shows (each shape's size, colour and form, and the relation — seven
- * classifiers on the class token), the language model pretrained on caption text (next-word prediction). Both on the
+ * classifiers on the class token), the language model pretrained to write a caption from its keywords. Both on the
  * training split only; then both are frozen.
  */
 public final class EncoderPretraining {
@@ -73,8 +73,15 @@ public final class EncoderPretraining {
         return visionAccuracy(tower, heads, pixels, labels);
     }
 
-    /** Trains the language model (from its current weights) on {@code caption + "\n"}, as stage 2 ends captions. */
-    public static double trainLanguage(OptForCausalLm lm, HfTokenizer tokenizer, List<String> captions, int steps,
+    /**
+     * Trains the language model (from its current weights) to write a caption after a prefix of its keywords —
+     * {@code [size colour form relation size colour form <pad>]} as token embeddings, then {@code </s> caption \n},
+     * the loss on the caption and its newline. The prefix is as long as the Q-Former's query sequence: this is the
+     * language model BLIP-2 presumes, one that already uses what comes before the text; stage 2 then has to make the
+     * queries say those keywords. (Pretrained on bare captions instead, a model this small ignored any prefix, and
+     * stage 2 stayed at the captions' unconditional loss.)
+     */
+    public static double trainLanguage(OptForCausalLm lm, HfTokenizer tokenizer, List<ShapeScene> scenes, int steps,
             int batchSize, double lr, long seed, StepListener listener) {
         Rng rng = new Rng(seed);
         lm.unfreeze();
@@ -82,11 +89,10 @@ public final class EncoderPretraining {
                 .withWeightDecay(0.01));
         double last = Double.NaN;
         for (int step = 0; step < steps; step++) {
-            int[] rows = batch(rng, captions.size(), batchSize);
-            List<String> texts = Arrays.stream(rows).mapToObj(i -> captions.get(i) + DemoTokenizers.NEWLINE).toList();
-            EncodedBatch encoded = tokenizer.encodeBatch(texts, PaddingSide.RIGHT);
+            List<ShapeScene> batch = Arrays.stream(batch(rng, scenes.size(), batchSize)).mapToObj(scenes::get)
+                    .toList();
             try (var arena = Arena.open("pretrain-language")) {
-                Tensor loss = languageLoss(lm, encoded);
+                Tensor loss = languageLoss(lm, tokenizer, batch);
                 loss.backward();
                 optimizer.setLr(cosine(lr, step, steps));
                 optimizer.step();
@@ -99,16 +105,40 @@ public final class EncoderPretraining {
         return last;
     }
 
-    /** Next-token cross-entropy over the real tokens (HF's shifted causal-LM loss). */
-    static Tensor languageLoss(OptForCausalLm lm, EncodedBatch encoded) {
-        int b = encoded.size();
-        int t = encoded.length();
-        Tensor hidden = lm.forward(lm.embed(encoded.inputIdsArray()), encoded.attentionMaskArray()).lastHiddenState();
-        Tensor logits = lm.logits(Ops.contiguous(hidden.slice(1, 0, t - 1)));               // [B, T-1, V]
+    /** The keywords of a scene, in the prefix's order, padded to {@link DemoModels#QUERIES}. */
+    static List<String> keywords(ShapeScene s) {
+        List<String> words = new java.util.ArrayList<>(List.of(s.first().size(), s.first().colour(),
+                s.first().form(), s.relation().split(" ")[0], s.second().size(), s.second().colour(),
+                s.second().form()));
+        while (words.size() < DemoModels.QUERIES) {
+            words.add("<pad>");
+        }
+        return words;
+    }
+
+    /** Next-token cross-entropy on the caption and its newline after the keyword prefix and the bos. */
+    static Tensor languageLoss(OptForCausalLm lm, HfTokenizer tokenizer, List<ShapeScene> scenes) {
+        List<String> vocab = DemoTokenizers.languageModelVocabulary();
+        int b = scenes.size();
+        int q = DemoModels.QUERIES;
+        long[][] prefix = new long[b][q];
+        for (int i = 0; i < b; i++) {
+            List<String> words = keywords(scenes.get(i));
+            for (int j = 0; j < q; j++) {
+                prefix[i][j] = vocab.indexOf(words.get(j));
+            }
+        }
+        EncodedBatch text = tokenizer.encodeBatch(scenes.stream().map(s -> s.caption() + DemoTokenizers.NEWLINE)
+                .toList(), PaddingSide.RIGHT);
+        int t = text.length();
+        INDArray mask = Nd4j.concat(1, Nd4j.ones(DataType.INT64, b, q), text.attentionMaskArray());
+        Tensor embeds = Ops.concat(1, lm.embed(Nd4j.createFromArray(prefix)), lm.embed(text.inputIdsArray()));
+        Tensor hidden = lm.forward(embeds, mask).lastHiddenState();
+        Tensor logits = lm.logits(Ops.contiguous(hidden.slice(1, q, q + t - 1)));          // predicts text[1..]
         long[] targets = new long[b * (t - 1)];
         for (int i = 0; i < b; i++) {
             for (int j = 1; j < t; j++) {
-                targets[i * (t - 1) + j - 1] = encoded.attentionMask()[i][j] == 0 ? -100 : encoded.inputIds()[i][j];
+                targets[i * (t - 1) + j - 1] = text.attentionMask()[i][j] == 0 ? -100 : text.inputIds()[i][j];
             }
         }
         return Ops.crossEntropy(logits.reshape((long) b * (t - 1), logits.size(2)), targets, 0.0, -100);

@@ -24,8 +24,8 @@ import picocli.CommandLine.ParameterException;
  * Every {@code ./qformer} command in the README and docs/ that runs on the repository's own data is run as written
  * (outputs under {@code /tmp/} go to a temporary directory instead) and must succeed and print something: a clone
  * with nothing beside it runs what its documentation shows. Run: the code-block lines that start with
- * {@code ./qformer }. Left out, by rule: benchmarks ({@code bench}, programs with their own smoke tests in
- * {@link BenchCommandTest}, and the timed recipes of docs/performance.md and the like, which start with
+ * {@code ./qformer }. Left out, by rule: benchmarks and the demo ({@code bench}, {@code demo}: programs with their own
+ * smoke tests in {@link BenchCommandTest} and {@link DemoCommandTest}, and the timed recipes of docs/performance.md and the like, which start with
  * {@code /usr/bin/time}, {@code JAVA_OPTS=…} or a pipeline), and examples on the user's own files
  * ({@code ~/models/…}, {@code photo.jpg}). Those are still parsed: every {@code ./qformer} in a code block, wherever
  * it stands, must be a command line {@code qformer} accepts, so no synopsis ({@code [--flag N]}, {@code a|b}) sits in
@@ -44,7 +44,8 @@ class DocumentedCommandsTest {
         int ran = 0;
         for (Path document : documents()) {
             for (List<String> command : commands(Files.readString(document))) {
-                if (command.isEmpty() || command.get(0).equals("bench")
+                // bench and demo are programs with their own smoke tests (BenchCommandTest, DemoCommandTest)
+                if (command.isEmpty() || command.get(0).equals("bench") || command.get(0).equals("demo")
                         || command.stream().anyMatch(a -> a.startsWith("~") || a.equals("photo.jpg"))) {
                     continue;
                 }
