@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.tiaoyu.qformer.core.BadInputException;
 import org.tiaoyu.qformer.demo.Demo;
+import org.tiaoyu.qformer.demo.DemoReport;
 import org.tiaoyu.qformer.train.StepMetrics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,6 +56,7 @@ final class DemoCommand implements Callable<Integer> {
         try (PhaseLines progress = new PhaseLines(err)) {
             r = Demo.run(settings, dir, progress);
         }
+        Path report = DemoReport.write(r);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf(Locale.ROOT, "held-out pictures (colour-form pairs never trained on), %s%n", dir);
         stdout.printf(Locale.ROOT, "%-26s %8s %8s %8s%n", "", "chance", "before", "after");
@@ -66,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
                 r.after().attributeAccuracy());
         r.examples().stream().limit(5).forEach(e -> stdout.printf(Locale.ROOT, "  %s%n    wrote: %s%n    truth: %s%n",
                 e.right() ? "right" : "wrong", e.generated(), e.reference()));
-        stdout.printf(Locale.ROOT, "%.0f s%n", r.seconds());
+        stdout.printf(Locale.ROOT, "%.0f s; the report: %s%n", r.seconds(), report);
         if (json) {
             ObjectNode line = new ObjectMapper().createObjectNode();
             line.put("t2i_r1", r.after().t2iR1());

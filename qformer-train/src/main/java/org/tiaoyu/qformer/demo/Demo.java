@@ -23,6 +23,7 @@ import org.tiaoyu.qformer.lm.generate.GenerationConfig;
 import org.tiaoyu.qformer.lm.opt.OptForCausalLm;
 import org.tiaoyu.qformer.lm.tokenizer.HfTokenizer;
 import org.tiaoyu.qformer.pipeline.Blip2Captioner;
+import org.tiaoyu.qformer.train.LossPlot;
 import org.tiaoyu.qformer.train.Stage1Training;
 import org.tiaoyu.qformer.train.Stage2Training;
 import org.tiaoyu.qformer.train.TrainConfig;
@@ -183,7 +184,8 @@ public final class Demo {
         TrainConfig stage1Config = stage1Config(s, outputDir, retrievalDir, trainManifest);
         TrainResult stage1;
         try (Stage1Training stage = Stage1Training.create(stage1Config)) {
-            stage1 = new Trainer<>(stage1Config, stage).addCallback(progress).run(false);
+            stage1 = new Trainer<>(stage1Config, stage).addCallback(progress)
+                    .addCallback(new LossPlot(stage1Config.requireOutputDir())).run(false);
         }
         Path stage1Checkpoint = outputDir.resolve("stage1/checkpoint-" + s.stage1Steps());
 
@@ -191,7 +193,8 @@ public final class Demo {
         TrainConfig stage2Config = stage2Config(s, outputDir, generationDir, trainManifest, stage1Checkpoint);
         TrainResult stage2;
         try (Stage2Training stage = Stage2Training.create(stage2Config)) {
-            stage2 = new Trainer<>(stage2Config, stage).addCallback(progress).run(false);
+            stage2 = new Trainer<>(stage2Config, stage).addCallback(progress)
+                    .addCallback(new LossPlot(stage2Config.requireOutputDir())).run(false);
         }
         Path stage2Checkpoint = outputDir.resolve("stage2/checkpoint-" + s.stage2Steps());
 

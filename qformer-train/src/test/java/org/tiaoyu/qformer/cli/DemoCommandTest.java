@@ -40,6 +40,7 @@ class DemoCommandTest {
         assertTrue(figures.get("seconds").asDouble() > 0);
         assertTrue(err.toString().contains("[7/7] evaluation"), "the phases are shown");
         assertTrue(Files.isDirectory(run.resolve("stage2")));
+        assertTrue(Files.size(run.resolve("report.html")) > 10_000, "the report, pictures inlined");
 
         StringWriter again = new StringWriter();
         int refused = QFormerCommand.run(new PrintWriter(new StringWriter()), new PrintWriter(again),
