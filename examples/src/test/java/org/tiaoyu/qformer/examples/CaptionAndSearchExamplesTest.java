@@ -3,6 +3,8 @@ package org.tiaoyu.qformer.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,12 +14,21 @@ import org.tiaoyu.qformer.core.Fixtures;
 class CaptionAndSearchExamplesTest {
 
     @Test
-    void captionsThenAnswersEachQuestion() {
+    void captionsThenAnswersEachQuestion() throws Exception {
         Path model = Fixtures.path("e2e/caption_model");
         Path image = Fixtures.path("e2e/images/photo_640x427.jpg");
         List<String> out = CaptionAndAnswer.run(model, image, List.of("what is shown?", "how many?"));
         assertEquals(3, out.size());
-        out.forEach(s -> assertTrue(s != null, "a text for each"));
+        JsonNode hf = new ObjectMapper().readTree(Fixtures.path("e2e/e2e_reference.json").toFile())
+                .get("caption_no_text_cases").get(0);
+        assertEquals("photo_640x427.jpg", hf.get("image").asText());
+        String hfGreedy = hf.get("greedy").get("batch_decode_skip_special").get(0).asText().strip();
+        assertTrue(out.get(0).strip().startsWith(hfGreedy), "HF's greedy caption (12 tokens) begins ours: "
+                + out.get(0));
+        for (String answer : out.subList(1, 3)) {
+            int words = answer.isBlank() ? 0 : answer.strip().split("\\s+").length;
+            assertTrue(words >= 1 && words <= 10, "LAVIS's VQA decoding, 1 to 10 new tokens: " + answer);
+        }
     }
 
     @Test

@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +23,7 @@ import org.tiaoyu.qformer.eval.CaptionEvaluation;
 import org.tiaoyu.qformer.eval.CaptionMetrics;
 import org.tiaoyu.qformer.eval.CaptionScores;
 import org.tiaoyu.qformer.eval.CocoCaptionFiles;
+import org.tiaoyu.qformer.eval.EvalProgress;
 import org.tiaoyu.qformer.eval.ModelPredictions;
 import org.tiaoyu.qformer.eval.RetrievalEvaluator;
 import org.tiaoyu.qformer.eval.RetrievalGallery;
@@ -102,6 +105,44 @@ final class EvalCommand implements Callable<Integer> {
                 AtomicFile.requireWritable(out);
             }
         }
+
+        /** The images to predict for, each of which must exist ({@code flags}: the options that name them). */
+        void requireImages(List<Path> images, String flags) {
+            for (Path image : images) {
+                if (!Files.isRegularFile(image)) {
+                    throw new BadInputException(image + ": no such image (" + flags + ")");
+                }
+            }
+        }
+
+        /** What the model generates, with its progress on stderr. */
+        List<String> generate(PrintWriter err, BiFunction<Blip2Captioner, EvalProgress, List<String>> predict) {
+            try (Blip2Captioner captioner = Blip2Captioner.load(model);
+                    EvalProgressLine progress = new EvalProgressLine(err)) {
+                return predict.apply(captioner, progress);
+            }
+        }
+
+        /**
+         * The predictions by id, written with {@code --out} as the results layout has them: {@code [{idKey: id,
+         * textKey: text}]}.
+         */
+        <K> Map<K, String> keep(List<K> ids, List<String> texts, String idKey, String textKey)
+                throws java.io.IOException {
+            Map<K, String> byId = new LinkedHashMap<>();
+            List<Map<String, Object>> results = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                byId.put(ids.get(i), texts.get(i));
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put(idKey, ids.get(i));
+                line.put(textKey, texts.get(i));
+                results.add(line);
+            }
+            if (out != null) {
+                writeJson(out, results);
+            }
+            return byId;
+        }
     }
 
     @Command(name = "caption", description = "BLEU-1..4, ROUGE-L and CIDEr-D as pycocoevalcap computes them (PTB "
@@ -143,29 +184,11 @@ final class EvalCommand implements Callable<Integer> {
                     throw new BadInputException(references + ": no image has a reference caption");
                 }
                 List<Path> images = ids.stream().map(id -> model.imageRoot.resolve(names.get(id))).toList();
-                for (Path image : images) {
-                    if (!Files.isRegularFile(image)) {
-                        throw new BadInputException(image + ": no such image (--image-root)");
-                    }
-                }
-                List<String> captions;
-                try (Blip2Captioner captioner = Blip2Captioner.load(model.model);
-                        EvalProgressLine progress = new EvalProgressLine(spec.commandLine().getErr())) {
-                    captions = ModelPredictions.captions(captioner, images, ModelPredictions.CAPTION_PROMPT,
-                            ModelPredictions.captionSettings(), model.batchSize, progress);
-                }
-                preds = new LinkedHashMap<>();
-                List<Map<String, Object>> results = new ArrayList<>();
-                for (int i = 0; i < ids.size(); i++) {
-                    preds.put(ids.get(i), captions.get(i));
-                    Map<String, Object> line = new LinkedHashMap<>();
-                    line.put("image_id", ids.get(i));
-                    line.put("caption", captions.get(i));
-                    results.add(line);
-                }
-                if (model.out != null) {
-                    writeJson(model.out, results);
-                }
+                model.requireImages(images, "--image-root");
+                List<String> captions = model.generate(spec.commandLine().getErr(), (captioner, progress) ->
+                        ModelPredictions.captions(captioner, images, ModelPredictions.CAPTION_PROMPT,
+                                ModelPredictions.captionSettings(), model.batchSize, progress));
+                preds = model.keep(ids, captions, "image_id", "caption");
             }
             CaptionEvaluation<Object> result = CaptionMetrics.tokenizing().evaluate(refs, preds);
             ObjectNode out = JSON.createObjectNode();
@@ -220,30 +243,13 @@ final class EvalCommand implements Callable<Integer> {
                 String pattern = imagePattern != null ? imagePattern : officialPattern();
                 List<Path> images = asked.stream().map(q -> model.imageRoot.resolve(String.format(
                         java.util.Locale.ROOT, pattern, q.imageId()))).toList();
-                for (Path image : images) {
-                    if (!Files.isRegularFile(image)) {
-                        throw new BadInputException(image + ": no such image (--image-root, --image-pattern)");
-                    }
-                }
-                List<String> answers;
-                try (Blip2Captioner captioner = Blip2Captioner.load(model.model);
-                        EvalProgressLine progress = new EvalProgressLine(spec.commandLine().getErr())) {
-                    answers = ModelPredictions.answers(captioner, images, asked.stream().map(VqaQuestion::question)
-                            .toList(), ModelPredictions.QUESTION_TEMPLATE, ModelPredictions.answerSettings(),
-                            model.batchSize, progress);
-                }
-                Map<Long, String> byId = new LinkedHashMap<>();
-                List<Map<String, Object>> results = new ArrayList<>();
-                for (int i = 0; i < asked.size(); i++) {
-                    byId.put(asked.get(i).questionId(), answers.get(i));
-                    Map<String, Object> line = new LinkedHashMap<>();
-                    line.put("question_id", asked.get(i).questionId());
-                    line.put("answer", answers.get(i));
-                    results.add(line);
-                }
-                if (model.out != null) {
-                    writeJson(model.out, results);
-                }
+                model.requireImages(images, "--image-root, --image-pattern");
+                List<String> answers = model.generate(spec.commandLine().getErr(), (captioner, progress) ->
+                        ModelPredictions.answers(captioner, images, asked.stream().map(VqaQuestion::question)
+                                .toList(), ModelPredictions.QUESTION_TEMPLATE, ModelPredictions.answerSettings(),
+                                model.batchSize, progress));
+                Map<Long, String> byId = model.keep(asked.stream().map(VqaQuestion::questionId).toList(), answers,
+                        "question_id", "answer");
                 try {
                     result = VqaAccuracy.evaluate(VqaFiles.readAnnotations(annotations), byId);
                 } catch (IllegalArgumentException e) {

@@ -153,8 +153,8 @@ public final class Demo {
 
         progress.phase(PHASES[2], 3, PHASES.length);
         OptForCausalLm lm = DemoModels.newLanguageModel(config, rng);
-        Path generationDir = outputDir.resolve("models/generation");
-        DemoModels.writeGeneration(generationDir, tower, lm);
+        Path generationDir = Files.createDirectories(outputDir.resolve("models/generation"));
+        DemoTokenizers.writeLanguageModel(generationDir);                   // the tokenizer now, the weights after
         double lmLoss;
         try (HfTokenizer tokenizer = HfTokenizer.load(generationDir)) {
             lmLoss = EncoderPretraining.trainLanguage(lm, tokenizer, train.stream().map(ShapesDataset.Sample::scene)
